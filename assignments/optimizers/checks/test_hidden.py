@@ -1,0 +1,156 @@
+"""Hidden checks of the optimizers assignment: the reference solution on inputs from a secret seed.
+
+Messages say which step and which element went wrong, never the inputs or the expected numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
+from grader.testing import as_float, as_step, assert_close, run_optimizer, trajectory_check
+
+OPTIMIZERS = ("adagrad", "rmsprop", "momentum", "adam")
+
+
+def random_hyper(fn: str, rng) -> dict:
+    """Hyperparameters away from the defaults (half of the time the defaults themselves)."""
+    if rng.random() < 0.5:
+        return {}
+    return {
+        "adagrad": lambda: {"eps": 10.0 ** rng.uniform(-10, -4)},
+        "rmsprop": lambda: {"alpha": rng.uniform(0.5, 0.99), "eps": 10.0 ** rng.uniform(-8, -4)},
+        "momentum": lambda: {"beta": rng.uniform(0.5, 0.99)},
+        "adam": lambda: {"beta1": rng.uniform(0.5, 0.95), "beta2": rng.uniform(0.9, 0.9999),
+                         "eps": 10.0 ** rng.uniform(-8, -4)},
+    }[fn]()
+
+
+def gradient_cases(rng):
+    """(name, shape, gradient scale): ordinary, tiny (eps inside or outside the root shows), huge, mixed."""
+    yield "ordinary gradients", (4, 3), np.ones((4, 3))
+    yield "tiny gradients (about 1e-12)", (5,), np.full(5, 1e-12)
+    yield "huge gradients (about 1e8)", (5,), np.full(5, 1e8)
+    yield "gradients from 1e-12 to 1e8", (7,), 10.0 ** rng.uniform(-12, 8, size=7)
+
+
+def check_two_steps(student, reference, rng, tol, fn: str) -> None:
+    """From an empty state, then once more with the state each side returned."""
+    for case, shape, scale in gradient_cases(rng):
+        theta = rng.normal(size=shape)
+        lr = 10.0 ** rng.uniform(-3, -1)
+        hyper = random_hyper(fn, rng)
+        state_ref, state = {}, {}
+        for t in (1, 2):
+            g = rng.normal(size=shape) * scale
+            expected, state_ref = getattr(reference, fn)(theta, g, state_ref, lr, **hyper)
+            got, state = as_step(getattr(student, fn)(theta, g, state, lr, **hyper), fn, shape)
+            which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
+            assert_close(got, expected, tol, f"{fn}, {case}, {which}")
+            theta = expected
+
+
+def test_adagrad_step(student, reference, rng, spec):
+    check_two_steps(student, reference, rng, spec.tolerance("step"), "adagrad")
+
+
+def test_rmsprop_step(student, reference, rng, spec):
+    check_two_steps(student, reference, rng, spec.tolerance("step"), "rmsprop")
+
+
+def test_momentum_step(student, reference, rng, spec):
+    check_two_steps(student, reference, rng, spec.tolerance("step"), "momentum")
+
+
+def test_adam_step(student, reference, rng, spec):
+    check_two_steps(student, reference, rng, spec.tolerance("step"), "adam")
+
+
+def test_adam_without_bias_correction(student, reference, rng, spec):
+    tol = spec.tolerance("step")
+    hyper = {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "bias_correction": False}
+    trajectory_check(student.adam, reference.adam, rosenbrock_grad, rng.uniform(-2, 2, size=2), 300, tol,
+                     "adam(bias_correction=False) on Rosenbrock", **hyper)
+    gradients = rng.normal(size=(50, 6)) * 10.0 ** rng.uniform(-6, 3, size=6)
+    theta, state, state_ref = rng.normal(size=6), {}, {}
+    for t, g in enumerate(gradients, 1):
+        expected, state_ref = reference.adam(theta, g, state_ref, **hyper)
+        got, state = as_step(student.adam(theta, g, state, **hyper), "adam", theta.shape)
+        assert_close(got, expected, tol, f"adam(bias_correction=False) on random gradients, step {t}")
+        theta = expected
+
+
+# Settings near the lecture's demonstrations; each trajectory is compared step by step.
+SURFACES = {
+    "Rosenbrock": (rosenbrock_grad, lambda rng: np.array([-1.5, 2.0]) + rng.uniform(-0.2, 0.2, size=2)),
+    "Rastrigin": (rastrigin_grad, lambda rng: np.array([-4.5, 4.5]) + rng.uniform(-0.3, 0.3, size=2)),
+    "a linear regression": (LinearRegression.course_data().grad, lambda rng: rng.normal(size=3)),
+}
+LEARNING_RATES = {"adagrad": (1.0, 0.1), "rmsprop": (0.01, 0.001), "momentum": (1e-4, 1e-3), "adam": (0.01, 0.1)}
+
+
+def check_trajectories(student, reference, rng, spec, fn: str) -> None:
+    for surface, (grad, start) in SURFACES.items():
+        lr = LEARNING_RATES[fn][int(rng.integers(2))]
+        trajectory_check(getattr(student, fn), getattr(reference, fn), grad, start(rng), 200,
+                         spec.tolerance("step"), f"{fn} on {surface}", lr=lr, **random_hyper(fn, rng))
+
+
+def test_adagrad_trajectories(student, reference, rng, spec):
+    check_trajectories(student, reference, rng, spec, "adagrad")
+
+
+def test_rmsprop_trajectories(student, reference, rng, spec):
+    check_trajectories(student, reference, rng, spec, "rmsprop")
+
+
+def test_momentum_trajectories(student, reference, rng, spec):
+    check_trajectories(student, reference, rng, spec, "momentum")
+
+
+def test_adam_trajectories(student, reference, rng, spec):
+    check_trajectories(student, reference, rng, spec, "adam")
+
+
+def test_warmup_cosine_values(student, reference, rng, spec):
+    tol = spec.tolerance("schedule")
+    settings = [(int(rng.integers(1, 50)), int(rng.integers(60, 300))) for _ in range(3)]
+    settings += [(0, int(rng.integers(10, 100))), (20, 20), (5, 1)]
+    for i, (warmup, total) in enumerate(settings, 1):
+        base = 10.0 ** rng.uniform(-4, 0)
+        for step in range(total + 5):
+            expected = reference.warmup_cosine_lr(step, base, warmup, total)
+            got = as_float(student.warmup_cosine_lr(step, base, warmup, total), "warmup_cosine_lr")
+            phase = "warm-up" if step < warmup else "cosine decay" if step < total else "after total_steps"
+            assert_close(got, expected, tol,
+                         f"warmup_cosine_lr at step {step}, in the {phase} of schedule {i} of {len(settings)}")
+
+
+# The lecture's demonstrations. Every loss is computed here from the θ the student's optimizer reached.
+def test_adam_reaches_rosenbrock_minimum(student, reference, spec):
+    start, steps = (-1.5, 2.0), 1000
+    adam = {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "bias_correction": False}
+    f_adam = rosenbrock(run_optimizer(student.adam, rosenbrock_grad, start, steps, "adam", **adam))
+    f_adam_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, steps, "reference adam", **adam))
+    assert f_adam <= max(10 * f_adam_ref, 1e-3), (
+        f"simplified Adam (beta1 = beta2 = 0.9, no bias correction, lr = 0.01) should reach the banana's minimum "
+        f"in {steps} steps from {start}; your adam ends at f = {f_adam:.3g}")
+    f_adagrad = rosenbrock(run_optimizer(student.adagrad, rosenbrock_grad, start, steps, "adagrad", lr=1.0))
+    f_adagrad_ref = rosenbrock(run_optimizer(reference.adagrad, rosenbrock_grad, start, steps, "reference", lr=1.0))
+    assert_close(f_adagrad, f_adagrad_ref, spec.tolerance("final_loss"),
+                 f"Adagrad (lr = 1) from {start} should stop well short of the minimum after {steps} steps, "
+                 "where the lecture's Adagrad stops; the final loss of yours", reveal=True)
+
+
+def test_momentum_passes_rastrigin_minima(student, reference, spec):
+    start, steps = (-4.5, 4.5), 5000
+    f_momentum = rastrigin(run_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum",
+                                         lr=0.015, beta=0.995))
+    assert f_momentum < 1e-3, (
+        f"momentum (beta = 0.995, lr = 0.015) should roll over Rastrigin's hills from {start} to the global minimum "
+        f"in {steps} steps; yours ends at f = {f_momentum:.3g}")
+    f_rmsprop = rastrigin(run_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.015))
+    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.015))
+    assert_close(f_rmsprop, f_rmsprop_ref, spec.tolerance("final_loss"),
+                 f"RMSprop (lr = 0.015) from {start} should stop in the first local minimum it meets; "
+                 "the final loss of yours", reveal=True)

@@ -1,0 +1,41 @@
+"""``grader check``: the student's command. Runs the visible checks only, and says so."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.course import course_root, load_assignment
+from grader.grade import grade_submission
+from grader.submission import check_exists, submission_id
+
+STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "forbidden": "magenta"}
+
+
+def check(*, assignment: str, path: Path | None = None, course: str | None = None,
+          console: Console | None = None) -> int:
+    """Run the visible checks on ``path`` (default ``./<module>.py``); 0 when they all pass, else 1."""
+    console = console or Console(highlight=False)
+    task = load_assignment(assignment, course_root(course))
+    path = path or Path.cwd() / f"{task.spec.module}.py"
+    check_exists(path)
+    report = grade_submission(task, path, submission_id(path), visible_only=True, secret=b"visible-checks-only")
+
+    table = Table(title=f"{task.spec.title}: visible checks")
+    for column, justify in (("check", "left"), ("status", "left"), ("points", "right"), ("message", "left")):
+        table.add_column(column, justify=justify, overflow="fold")
+    for c in report.checks:
+        table.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status}[/]", f"{c.points:g}/{c.max_points:g}", c.message)
+    console.print(table)
+    if report.output.strip():
+        console.print("[dim]your code printed:[/]")
+        console.print(report.output, markup=False, highlight=False)
+    hidden = [c for c in task.spec.checks.values() if c.visibility == "hidden"]
+    hidden_points = sum(c.points for c in hidden)
+    verdict = ("the visible checks passed" if all(c.status == "passed" for c in report.checks)
+               else "some visible checks did not pass")
+    console.print(f"Visible checks: {report.score:g}/{report.max_score:g} points; {verdict}. "
+                  f"{len(hidden)} hidden checks worth {hidden_points:g} more points run when your work is graded.")
+    return 0 if all(c.status == "passed" for c in report.checks) else 1

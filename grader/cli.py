@@ -1,0 +1,46 @@
+"""The ``grader`` command. Each subcommand only parses its arguments and forwards to a function
+of the package, so the command line and the Python API cannot drift apart."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.errors import SpecError, UsageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description=__doc__.split(".")[0])
+    parser.add_argument("--course", help="the course folder (holds assignments/ and reference/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade submissions and write reports and a gradebook")
+    grade.add_argument("assignment")
+    grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                       help="a .py file, a folder that contains the module, or a .zip of either")
+    grade.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: ./grades)")
+
+    check = sub.add_parser("check", help="run the visible checks on your own file")
+    check.add_argument("assignment")
+    check.add_argument("path", nargs="?", type=Path, help="your file or folder (default: the module here)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "grade":
+            from grader.batch import grade_all
+
+            grade_all(assignment=args.assignment, submissions=args.submissions, out=args.out, course=args.course)
+            return 0
+        from grader.check import check
+
+        return check(assignment=args.assignment, path=args.path, course=args.course)
+    except (UsageError, SpecError) as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,112 @@
+"""Grading one submission: stage it, run the checks in the judge against a worker, build the report."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from grader.course import Assignment, course_secret
+from grader.errors import SpecError
+from grader.forbidden import forbidden_uses
+from grader.plugin import JudgePlugin
+from grader.report import CheckResult, Report
+from grader.sandbox.proxy import Student
+from grader.submission import StagingError, stage
+
+JUDGE_INI = Path(__file__).with_name("judge.ini")
+
+
+def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
+                     secret: bytes | None = None) -> Report:
+    """Grade one submission. Whatever the submission is or does, a ``Report`` comes back;
+    only the instructor's mistakes (``SpecError``) raise."""
+    started = time.monotonic()
+    spec = assignment.spec
+    with tempfile.TemporaryDirectory(prefix=f"grader-{submission}-") as tmp:
+        workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
+        load_error = None
+        uses: dict[str, str] = {}
+        try:
+            staged = stage(path, spec.module, workdir)
+            source = staged.module_file.read_bytes().decode("utf-8", errors="replace")
+            uses = forbidden_uses(source, spec.forbidden, spec.functions)
+        except StagingError as exc:
+            load_error = str(exc)
+        except SyntaxError as exc:
+            load_error = f"{spec.module}.py could not be loaded: syntax error at line {exc.lineno}: {exc.msg}"
+        except ValueError as exc:  # ast.parse on a file with NUL bytes
+            load_error = f"{spec.module}.py could not be loaded: {exc}"
+
+        student = Student(workdir, spec, output, forbidden_uses=uses, load_error=load_error)
+        plugin = JudgePlugin(assignment, student, submission, secret or course_secret(assignment.course),
+                             visible_only=visible_only)
+        try:
+            run_checks(assignment, plugin)
+        finally:
+            student.close()
+        if student._fatal is not None and load_error is None:
+            load_error = str(student._fatal)
+        return Report.from_checks(
+            assignment=assignment.name, submission=submission, checks=plugin.results(),
+            load_error=load_error, output=_read_output(output, spec.limits.output_bytes),
+            seconds=round(time.monotonic() - started, 3),
+        )
+
+
+def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:
+    """Run the assignment's checks with pytest in this process, under the judge's own configuration."""
+    args = [str(assignment.checks_dir), "-c", str(JUDGE_INI), "--rootdir", str(assignment.folder),
+            "--noconftest", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
+            "-p", "no:terminal", "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with _plugin_autoload_disabled():
+        code = pytest.main(args, plugins=[plugin])
+    if plugin.setup_errors:
+        raise SpecError(f"the checks of {assignment.name!r} cannot run: {plugin.setup_errors[0]}")
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise SpecError(f"the checks of {assignment.name!r} cannot run: pytest exited with {code!r}")
+
+
+@contextmanager
+def _plugin_autoload_disabled():
+    """No installed pytest plugin joins the judge's session."""
+    old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+
+
+def _read_output(path: Path, limit: int) -> str:
+    """The head and the tail of the captured output, within ``limit`` bytes."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            if size <= limit:
+                data = f.read()
+            else:
+                head = f.read(limit // 2)
+                f.seek(size - limit // 2)
+                data = head + f"\n[... {size - limit} bytes cut ...]\n".encode() + f.read()
+    except OSError:
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+def failed_report(assignment: Assignment, submission: str, message: str) -> Report:
+    """A report for a submission the grader could not grade at all: every check at zero, with why."""
+    checks = [CheckResult(name=name, status="error", points=0.0, max_points=c.points, message=message,
+                          visibility=c.visibility) for name, c in assignment.spec.checks.items()]
+    return Report.from_checks(assignment=assignment.name, submission=submission, checks=checks, load_error=message)
+
+
+__all__ = ["grade_submission", "failed_report", "run_checks"]

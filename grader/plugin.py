@@ -1,0 +1,157 @@
+"""The pytest plugin the judge runs checks with.
+
+It gives checks their fixtures (``student``, ``reference``, ``rng``, ``public_rng``, ``spec``), ties
+each collected test to its entry in the spec (a test without an entry, or an entry without a test,
+is the instructor's mistake and stops the run), and turns every outcome into a ``CheckResult``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from grader.course import Assignment, derive_seed
+from grader.errors import SpecError, StudentFault
+from grader.report import CheckResult
+from grader.sandbox.proxy import Student
+
+HIDDEN_ONLY_FIXTURES = ("reference", "rng")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\b\d+[eE][-+]?\d+")
+
+
+def check_name(item: pytest.Item) -> str:
+    name = getattr(item, "originalname", None) or item.name
+    return name.removeprefix("test_")
+
+
+@dataclass
+class _Outcome:
+    status: str = "passed"
+    message: str = ""
+    seconds: float = 0.0
+    ran: bool = False
+
+
+@dataclass
+class JudgePlugin:
+    assignment: Assignment
+    student: Student
+    submission: str
+    secret: bytes
+    visible_only: bool = False
+    outcomes: dict[str, _Outcome] = field(default_factory=dict)
+    internal_errors: list[str] = field(default_factory=list)
+    setup_errors: list[str] = field(default_factory=list)  # the instructor's: bad spec, broken check file
+    _reference: object = None
+
+    # ------------------------------------------------------------------------------ fixtures
+
+    @pytest.fixture
+    def spec(self):
+        return self.assignment.spec
+
+    @pytest.fixture(name="student")
+    def student_fixture(self, request):
+        self.student.allowed = frozenset(self.assignment.spec.checks[check_name(request.node)].functions)
+        yield self.student
+        self.student.allowed = None
+
+    @pytest.fixture
+    def reference(self):
+        if self._reference is None:
+            self._reference = self.assignment.load_reference()
+        return self._reference
+
+    @pytest.fixture
+    def rng(self, request) -> np.random.Generator:
+        """Hidden inputs: seeded from the course secret, the assignment, the submission and the check."""
+        return np.random.default_rng(derive_seed(self.secret, self.assignment.name, self.submission, request.node.name))
+
+    @pytest.fixture
+    def public_rng(self, request) -> np.random.Generator:
+        """Inputs of visible checks: the same for everyone, so students can reproduce them."""
+        return np.random.default_rng(zlib.crc32(f"{self.assignment.name}/{request.node.name}".encode()))
+
+    # --------------------------------------------------------------------------------- hooks
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.setup_errors.append(f"{report.nodeid}: {report.longreprtext}")
+
+    def pytest_collection_modifyitems(self, config, items):
+        try:
+            self._select(config, items)
+        except SpecError as exc:
+            self.setup_errors.append(str(exc))
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+
+    def _select(self, config, items):
+        checks = self.assignment.spec.checks
+        where = self.assignment.checks_dir
+        names = set()
+        for item in items:
+            name = check_name(item)
+            if name not in checks:
+                raise SpecError(f"{item.nodeid} in {where} has no entry [checks.{name}] in the spec")
+            names.add(name)
+            if checks[name].visibility == "visible":
+                leaks = [f for f in HIDDEN_ONLY_FIXTURES if f in item.fixturenames]
+                if leaks:
+                    raise SpecError(f"visible check {name} uses hidden-only fixtures {leaks}")
+        missing = sorted(set(checks) - names)
+        if missing:
+            raise SpecError(f"checks {missing} are in the spec but no test_<name> for them in {where}")
+        if self.visible_only:
+            keep = [i for i in items if checks[check_name(i)].visibility == "visible"]
+            config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+            items[:] = keep
+        for item in items:
+            self.outcomes.setdefault(check_name(item), _Outcome())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        outcome = self.outcomes[check_name(item)]
+        outcome.seconds += call.duration
+        outcome.ran = True
+        if call.excinfo is not None and outcome.status == "passed":
+            hidden = self.assignment.spec.checks[check_name(item)].visibility == "hidden"
+            outcome.status, outcome.message = self._classify(item, call.excinfo, hidden)
+        return report
+
+    def _classify(self, item, excinfo, hidden: bool) -> tuple[str, str]:
+        exc = excinfo.value
+        if isinstance(exc, StudentFault):
+            message = str(exc)
+            return exc.status, _NUMBER.sub("…", message) if hidden else message
+        if isinstance(exc, AssertionError):
+            return "failed", str(exc) or "the check failed"
+        if isinstance(exc, pytest.fail.Exception):
+            return "failed", exc.msg or "the check failed"
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.internal_errors.append(f"{item.nodeid}: {detail}")
+        print(f"grader: internal error in check {item.nodeid}:\n{detail}", file=sys.stderr)
+        return "error", f"the grader failed inside this check ({type(exc).__name__}); please tell the course staff"
+
+    # ------------------------------------------------------------------------------- results
+
+    def results(self) -> list[CheckResult]:
+        out = []
+        for name, check in self.assignment.spec.checks.items():
+            if self.visible_only and check.visibility == "hidden":
+                continue
+            outcome = self.outcomes.get(name, _Outcome(status="error", message="the check did not run"))
+            if not outcome.ran:
+                outcome = _Outcome(status="error", message="the check did not run")
+            passed = outcome.status == "passed"
+            out.append(CheckResult(name=name, status=outcome.status, points=check.points if passed else 0.0,
+                                   max_points=check.points, message=outcome.message,
+                                   visibility=check.visibility, seconds=round(outcome.seconds, 4)))
+        return out

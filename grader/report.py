@@ -1,0 +1,85 @@
+"""Reports are data: pydantic models written as JSON; every other format renders from them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+Status = Literal["passed", "failed", "error", "timeout", "forbidden"]
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    status: Status
+    points: float
+    max_points: float
+    message: str = Field(default="", description="what went wrong, for the student; empty when passed")
+    visibility: Literal["visible", "hidden"] = "hidden"
+    seconds: float = 0.0
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    assignment: str
+    submission: str
+    score: float
+    max_score: float
+    checks: list[CheckResult]
+    load_error: str | None = Field(default=None, description="why the submission could not be loaded, if so")
+    output: str = Field(default="", description="the submission's captured stdout and stderr, truncated")
+    graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    seconds: float = 0.0
+
+    @classmethod
+    def from_checks(cls, *, assignment: str, submission: str, checks: list[CheckResult], **extra) -> Report:
+        return cls(assignment=assignment, submission=submission, checks=checks,
+                   score=round(sum(c.points for c in checks), 6),
+                   max_score=round(sum(c.max_points for c in checks), 6), **extra)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder and rename it: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(report: Report, out_dir: Path) -> Path:
+    path = out_dir / report.submission / "report.json"
+    write_atomic(path, report.model_dump_json(indent=2) + "\n")
+    return path
+
+
+def write_gradebook(reports: list[Report], path: Path) -> None:
+    """One row per submission, a column per check (its points), in the spec's order."""
+    check_names: list[str] = []
+    for report in reports:
+        check_names += [c.name for c in report.checks if c.name not in check_names]
+    rows = []
+    for report in sorted(reports, key=lambda r: r.submission):
+        points = {c.name: c.points for c in report.checks}
+        rows.append([report.submission, report.score, report.max_score, *(points.get(n, "") for n in check_names)])
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "score", "max_score", *check_names])
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue())

@@ -1,0 +1,92 @@
+"""The worker: the untrusted side of the trust boundary.
+
+Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES`` in the folder
+that holds one submission. It imports the submission, says hello (the functions it defines, or why
+it could not be loaded), then answers calls until its request pipe closes. Everything it sends goes
+through ``codec`` (plain data only); the judge trusts none of it beyond that.
+
+Only the standard library, NumPy and the codec are imported here: nothing of the grader, the
+reference or the checks is reachable from this process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+def _load_codec():
+    path = Path(__file__).with_name("codec.py")
+    spec = importlib.util.spec_from_file_location("_grader_codec", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe_exception(exc: BaseException, root: str) -> str:
+    """The exception with only the submission's own frames, paths relative to its folder."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(root + os.sep)]
+    lines = []
+    for f in frames[-5:]:
+        lines.append(f'  File "{os.path.relpath(f.filename, root)}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"    {f.line}")
+    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(root):
+        lines.append(f'  File "{os.path.relpath(exc.filename, root)}", line {exc.lineno}')
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "\n".join(lines + [text[:2000]])
+
+
+def main(argv: list[str]) -> None:
+    module_name, request_fd, reply_fd, max_bytes = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    codec = _load_codec()
+    sys.dont_write_bytecode = True
+    root = os.getcwd()
+    sys.path.insert(0, root)
+    # Keep the protocol descriptors away from 0-2 so that student prints cannot reach them by accident.
+    request_fd, reply_fd = os.dup(request_fd), os.dup(reply_fd)
+
+    def reply(message: dict) -> None:
+        try:
+            codec.send(reply_fd, message, max_bytes)
+        except codec.CodecError as exc:
+            codec.send(reply_fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id")})
+
+    try:
+        module = importlib.import_module(module_name)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the submission's too
+        reply({"ok": False, "kind": "load", "error": describe_exception(exc, root)})
+        return
+    functions = sorted(name for name, obj in vars(module).items() if callable(obj) and not name.startswith("_"))
+    reply({"ok": True, "kind": "hello", "functions": functions})
+
+    while True:
+        try:
+            request = codec.receive(request_fd, 1 << 40)
+        except EOFError:
+            return
+        call_id = request["id"]
+        func = getattr(module, request["fn"], None)
+        args, kwargs = list(request["args"]), dict(request["kwargs"])
+        start = time.perf_counter()
+        try:
+            if not callable(func):
+                raise AttributeError(f"{module_name}.py has no function {request['fn']!r}")
+            value = func(*args, **kwargs)
+        except BaseException as exc:
+            reply({"ok": False, "kind": "raised", "id": call_id, "error": describe_exception(exc, root)})
+            continue
+        seconds = time.perf_counter() - start
+        message = {"ok": True, "id": call_id, "value": value, "seconds": seconds}
+        if request.get("echo"):
+            message["args_after"] = [args, kwargs]
+        reply(message)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,57 @@
+"""Loss surfaces of the lecture's demonstrations, with their gradients, for checks to use.
+
+All in float64 and computed in the judge: the loss that decides a grade never comes from student code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rosenbrock(theta: np.ndarray) -> float:
+    """The banana: f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)."""
+    x, y = theta
+    return float((1 - x) ** 2 + 100 * (y - x * x) ** 2)
+
+
+def rosenbrock_grad(theta: np.ndarray) -> np.ndarray:
+    x, y = theta
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def rastrigin(theta: np.ndarray) -> float:
+    """Many local minima: f(x) = 10 d + sum(x_i^2 - 10 cos 2 pi x_i), minimum 0 at the origin."""
+    theta = np.asarray(theta, dtype=float)
+    return float(10 * theta.size + np.sum(theta**2 - 10 * np.cos(2 * np.pi * theta)))
+
+
+def rastrigin_grad(theta: np.ndarray) -> np.ndarray:
+    theta = np.asarray(theta, dtype=float)
+    return 2 * theta + 20 * np.pi * np.sin(2 * np.pi * theta)
+
+
+class LinearRegression:
+    """Mean squared error of a linear model with bias on a data set: L(w) = mean((X w + b - y)^2).
+
+    theta = [w_1, ..., w_d, b]. Features of very different scales make the surface steep in some
+    directions and flat in others, the case per-parameter learning rates are for.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray):
+        self.A = np.hstack([np.asarray(X, dtype=float), np.ones((len(X), 1))])
+        self.y = np.asarray(y, dtype=float)
+
+    @classmethod
+    def course_data(cls, seed: int = 0, n: int = 50) -> LinearRegression:
+        """A small data set like the lecture's: two features on scales 1 and 30."""
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(n, 2)) * np.array([1.0, 30.0])
+        y = X @ np.array([3.0, 0.5]) + 2.0 + rng.normal(scale=0.5, size=n)
+        return cls(X, y)
+
+    def loss(self, theta: np.ndarray) -> float:
+        r = self.A @ theta - self.y
+        return float(np.mean(r * r))
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        return 2.0 * self.A.T @ (self.A @ theta - self.y) / len(self.y)

@@ -1,0 +1,144 @@
+"""Helpers for writing checks. Everything here runs in the judge, on plain data.
+
+Messages name what went wrong and where (which step, which element, which property). Values are
+shown only when ``reveal=True``, which visible checks may pass; hidden checks never show the
+inputs or the expected numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from grader.errors import BadResult
+from grader.spec import Tolerance
+
+TINY = 1e-300
+
+
+def relative_error(a, b) -> np.ndarray:
+    """|a - b| / max(|a| + |b|, tiny), elementwise."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), TINY)
+
+
+def numerical_grad(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central differences in float64: (f(x + h e_i) - f(x - h e_i)) / 2h for every element i."""
+    x = np.array(x, dtype=np.float64)
+    grad = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * h)
+    return grad
+
+
+def as_array(value, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The student's value as a float64 array, or ``BadResult`` saying what it was instead."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
+        raise BadResult(f"{what} should be a NumPy array of numbers, got {_kind(value)}")
+    array = np.asarray(value, dtype=np.float64)
+    if shape is not None and array.shape != tuple(shape):
+        raise BadResult(f"{what} has shape {array.shape}, expected {tuple(shape)}")
+    return array
+
+
+def as_float(value, what: str) -> float:
+    """The student's value as a Python float (a 0-d or size-1 array is accepted)."""
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(()).item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadResult(f"{what} should be a number, got {_kind(value)}")
+    return float(value)
+
+
+def as_step(value, what: str, shape: tuple[int, ...]) -> tuple[np.ndarray, dict]:
+    """An optimizer step's result: ``(theta_new, state_new)`` with theta of the given shape."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadResult(f"{what} should return a pair (theta_new, state_new), got {_kind(value)}")
+    theta, state = value
+    if not isinstance(state, dict):
+        raise BadResult(f"{what} should return its state as a dict, got {_kind(state)}")
+    return as_array(theta, f"theta_new from {what}", shape), state
+
+
+def _kind(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = False) -> None:
+    """Elementwise |a - e| <= atol + rtol * max(|a|, |e|), with NaN and inf never close to a number.
+
+    The message names the first element out of tolerance and its relative error; with ``reveal``,
+    also the two values.
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    actual = as_array(actual, what, expected.shape)
+    if not np.all(np.isfinite(actual)) and np.all(np.isfinite(expected)):
+        index = _first(~np.isfinite(actual))
+        raise AssertionError(f"{what}: element {index} is {actual[index]} (expected a finite number)")
+    bound = tol.atol + tol.rtol * np.maximum(np.abs(actual), np.abs(expected))
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(actual - expected) <= bound) & ~(actual == expected)
+    if bad.any():
+        index = _first(bad)
+        err = float(relative_error(actual[index], expected[index]))
+        detail = f": got {actual[index]!r}, expected {expected[index]!r}" if reveal else ""
+        where = f"element {index}" if actual.ndim else "the value"
+        raise AssertionError(f"{what}: {where} is off by a relative error of {err:.2g} "
+                             f"(tolerance {tol.rtol:g}){detail}; {int(bad.sum())} of {bad.size} elements are off")
+
+
+def _first(mask: np.ndarray):
+    index = tuple(int(i) for i in np.argwhere(mask)[0])
+    return index if len(index) != 1 else index[0]
+
+
+def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., tuple],
+                     grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, steps: int,
+                     tol: Tolerance, what: str, *, reveal: bool = False, **hyper) -> list[np.ndarray]:
+    """Compare a student's optimizer with the reference over ``steps`` steps, step by step.
+
+    The reference walks its own trajectory θ₀, θ₁, …; at each step the student gets the reference's
+    θₜ, the gradient there (computed here, in the judge) and its own state from its previous call,
+    and its θₜ₊₁ must match the reference's. Errors cannot compound, so a long run on a chaotic
+    surface stays comparable, and a mistake is reported at the first step where it shows.
+    Returns the reference trajectory.
+    """
+    theta = np.array(theta0, dtype=np.float64)
+    path = [theta]
+    state_ref: dict = {}
+    state: dict = {}
+    for t in range(1, steps + 1):
+        g = grad(theta)
+        expected, state_ref = reference_step(theta, g, state_ref, **hyper)
+        got, state = as_step(step(theta, g, state, **hyper), f"{what}, step {t}", theta.shape)
+        assert_close(got, expected, tol, f"{what}: step {t} of {steps}", reveal=reveal)
+        theta = np.asarray(expected, dtype=np.float64)
+        path.append(theta)
+    return path
+
+
+def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
+                  steps: int, what: str, **hyper) -> np.ndarray:
+    """Run an optimizer freely for ``steps`` steps, gradients computed in the judge; the final θ."""
+    theta = np.array(theta0, dtype=np.float64)
+    state: dict = {}
+    for t in range(1, steps + 1):
+        theta, state = as_step(step(theta, grad(theta), state, **hyper), f"{what}, step {t}", theta.shape)
+        if not np.all(np.isfinite(theta)):
+            break
+    return theta
+
+
+__all__ = ["relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
+           "trajectory_check", "run_optimizer", "BadResult"]
