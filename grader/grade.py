@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -65,11 +66,23 @@ def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:
             "-p", "no:terminal", "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     with _plugin_autoload_disabled():
-        code = pytest.main(args, plugins=[plugin])
+        try:
+            code = pytest.main(args, plugins=[plugin])
+        finally:
+            _forget_check_modules(assignment.checks_dir)
     if plugin.setup_errors:
         raise SpecError(f"the checks of {assignment.name!r} cannot run: {plugin.setup_errors[0]}")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SpecError(f"the checks of {assignment.name!r} cannot run: pytest exited with {code!r}")
+
+
+def _forget_check_modules(checks_dir: Path) -> None:
+    """pytest's importlib mode reuses a module of the same name from ``sys.modules``: without this,
+    another assignment's (or another course's) ``checks/test_hidden.py`` could stand in for ours."""
+    root = str(checks_dir.resolve()) + os.sep
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(root):
+            del sys.modules[name]
 
 
 @contextmanager

@@ -43,10 +43,14 @@ class LinearRegression:
 
     @classmethod
     def course_data(cls, seed: int = 0, n: int = 50) -> LinearRegression:
-        """A small data set like the lecture's: two features on scales 1 and 30."""
+        """A small data set like the lecture's: two features on scales 1 and 50.
+
+        The Hessian's eigenvalues are about 1.7, 2 and 5000: from 0, in 100 steps, gradient descent
+        at lr = 1e-4 crawls and at lr = 1e-3 diverges; Adagrad at lr = 1 gets close, at lr = 0.1 barely moves.
+        """
         rng = np.random.default_rng(seed)
-        X = rng.normal(size=(n, 2)) * np.array([1.0, 30.0])
-        y = X @ np.array([3.0, 0.5]) + 2.0 + rng.normal(scale=0.5, size=n)
+        X = rng.normal(size=(n, 2)) * np.array([1.0, 50.0])
+        y = X @ np.array([8.0, 0.1]) + 8.0 + rng.normal(scale=0.1, size=n)
         return cls(X, y)
 
     def loss(self, theta: np.ndarray) -> float:

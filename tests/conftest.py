@@ -18,3 +18,62 @@ def load_reference(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+# --------------------------------------------------------------------------- grading in-process
+
+import pytest  # noqa: E402
+
+from grader.course import Assignment, course_root, load_assignment  # noqa: E402
+from grader.grade import grade_submission  # noqa: E402
+from grader.report import Report  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = Path(__file__).resolve().parent / "mutants"
+TEST_SECRET = b"test-suite-secret"
+
+
+@pytest.fixture(scope="session")
+def optimizers() -> Assignment:
+    return load_assignment("optimizers", course_root(ROOT))
+
+
+@pytest.fixture
+def grade(tmp_path):
+    """grade(assignment, source_or_path, name="submission", visible_only=False) -> Report.
+
+    A ``str`` is written to ``<tmp>/<name>.py`` first; a ``Path`` is graded as it is.
+    """
+
+    def run(assignment: Assignment, submission: str | Path, name: str = "submission", **kwargs) -> Report:
+        if isinstance(submission, str):
+            path = tmp_path / f"{name}.py"
+            path.write_text(submission)
+            submission = path
+        return grade_submission(assignment, Path(submission), name, secret=TEST_SECRET, **kwargs)
+
+    return run
+
+
+def statuses(report: Report) -> dict[str, str]:
+    return {c.name: c.status for c in report.checks}
+
+
+def not_passed(report: Report) -> set[str]:
+    return {c.name for c in report.checks if c.status != "passed"}
+
+
+def with_limits(assignment: Assignment, **limits) -> Assignment:
+    """The same assignment with some limits changed (short deadlines keep the suite fast)."""
+    spec = assignment.spec
+    changed = Assignment(assignment.name, assignment.course)
+    changed.__dict__["spec"] = spec.model_copy(update={"limits": spec.limits.model_copy(update=limits)})
+    return changed
+
+
+def reference_source(name: str = "optimizers") -> str:
+    return (ROOT / "reference" / f"{name}.py").read_text()
+
+
+def checks_of(assignment: Assignment, function: str) -> set[str]:
+    return {n for n, c in assignment.spec.checks.items() if function in c.functions}

@@ -50,25 +50,40 @@ PROBLEMS = {"random": _random_grads, "quadratic": _quadratic, "rosenbrock": _ros
 CASES = {
     "gd": (opt_ref.gd, dict(lr=5e-4), lambda p: torch.optim.SGD([p], lr=5e-4), {}),
     "adagrad": (
-        opt_ref.adagrad, dict(lr=0.5), lambda p: torch.optim.Adagrad([p], lr=0.5, eps=1e-10), {"s": "sum"},
+        opt_ref.adagrad,
+        dict(lr=0.5),
+        lambda p: torch.optim.Adagrad([p], lr=0.5, eps=1e-10),
+        {"s": "sum"},
     ),
     "adagrad-eps": (
-        opt_ref.adagrad, dict(lr=0.1, eps=1e-3), lambda p: torch.optim.Adagrad([p], lr=0.1, eps=1e-3), {"s": "sum"},
+        opt_ref.adagrad,
+        dict(lr=0.1, eps=1e-3),
+        lambda p: torch.optim.Adagrad([p], lr=0.1, eps=1e-3),
+        {"s": "sum"},
     ),
     "momentum": (
-        opt_ref.momentum, dict(lr=5e-4, beta=0.9),
-        lambda p: torch.optim.SGD([p], lr=5e-4, momentum=0.9, dampening=0.9), {"m": "momentum_buffer"},
+        opt_ref.momentum,
+        dict(lr=5e-4, beta=0.9),
+        lambda p: torch.optim.SGD([p], lr=5e-4, momentum=0.9, dampening=0.9),
+        {"m": "momentum_buffer"},
     ),
     "momentum-0.99": (
-        opt_ref.momentum, dict(lr=2e-4, beta=0.99),
-        lambda p: torch.optim.SGD([p], lr=2e-4, momentum=0.99, dampening=0.99), {"m": "momentum_buffer"},
+        opt_ref.momentum,
+        dict(lr=2e-4, beta=0.99),
+        lambda p: torch.optim.SGD([p], lr=2e-4, momentum=0.99, dampening=0.99),
+        {"m": "momentum_buffer"},
     ),
     "adam": (
-        opt_ref.adam, dict(lr=1e-2), lambda p: torch.optim.Adam([p], lr=1e-2), {"m": "exp_avg", "v": "exp_avg_sq"},
+        opt_ref.adam,
+        dict(lr=1e-2),
+        lambda p: torch.optim.Adam([p], lr=1e-2),
+        {"m": "exp_avg", "v": "exp_avg_sq"},
     ),
     "adam-custom": (
-        opt_ref.adam, dict(lr=3e-3, beta1=0.8, beta2=0.99, eps=1e-6, bias_correction=True),
-        lambda p: torch.optim.Adam([p], lr=3e-3, betas=(0.8, 0.99), eps=1e-6), {"m": "exp_avg", "v": "exp_avg_sq"},
+        opt_ref.adam,
+        dict(lr=3e-3, beta1=0.8, beta2=0.99, eps=1e-6, bias_correction=True),
+        lambda p: torch.optim.Adam([p], lr=3e-3, betas=(0.8, 0.99), eps=1e-6),
+        {"m": "exp_avg", "v": "exp_avg_sq"},
     ),
 }
 
@@ -138,7 +153,9 @@ def test_rmsprop_first_step_equals_adagrad():
     np.testing.assert_allclose(a, b, rtol=RTOL)
 
 
-@pytest.mark.parametrize("warmup, total, base_lr", [(10, 100, 0.1), (5, 37, 3e-4), (2, 3, 1.0), (20, 1000, 1e-3)])
+@pytest.mark.parametrize(
+    "warmup, total, base_lr", [(10, 100, 0.1), (5, 37, 3e-4), (2, 3, 1.0), (20, 1000, 1e-3)]
+)
 def test_warmup_cosine_matches_torch_schedulers(warmup, total, base_lr):
     """Does warmup_cosine_lr equal SequentialLR(LinearLR from 1/W, CosineAnnealingLR to 0) at every step?"""
     p = torch.zeros(1, dtype=torch.float64, requires_grad=True)

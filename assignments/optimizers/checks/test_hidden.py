@@ -86,7 +86,7 @@ SURFACES = {
     "Rastrigin": (rastrigin_grad, lambda rng: np.array([-4.5, 4.5]) + rng.uniform(-0.3, 0.3, size=2)),
     "a linear regression": (LinearRegression.course_data().grad, lambda rng: rng.normal(size=3)),
 }
-LEARNING_RATES = {"adagrad": (1.0, 0.1), "rmsprop": (0.01, 0.001), "momentum": (1e-4, 1e-3), "adam": (0.01, 0.1)}
+LEARNING_RATES = {"adagrad": (1.0, 0.1), "rmsprop": (0.01, 0.001), "momentum": (1e-4, 3e-4), "adam": (0.01, 0.1)}
 
 
 def check_trajectories(student, reference, rng, spec, fn: str) -> None:
@@ -143,14 +143,17 @@ def test_adam_reaches_rosenbrock_minimum(student, reference, spec):
 
 
 def test_momentum_passes_rastrigin_minima(student, reference, spec):
-    start, steps = (-4.5, 4.5), 5000
+    # The lecture's setting (lr = 0.015, beta = 0.995, 5000 steps) reaches the global minimum only for
+    # lr within 0.4 % of 0.015; this one does for lr from 0.0086 to 0.0119, so a correct solution
+    # passes whatever the order of its floating-point operations.
+    start, steps = (-4.5, 4.5), 1000
     f_momentum = rastrigin(run_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum",
-                                         lr=0.015, beta=0.995))
+                                         lr=0.01, beta=0.98))
     assert f_momentum < 1e-3, (
-        f"momentum (beta = 0.995, lr = 0.015) should roll over Rastrigin's hills from {start} to the global minimum "
+        f"momentum (beta = 0.98, lr = 0.01) should roll over Rastrigin's hills from {start} to the global minimum "
         f"in {steps} steps; yours ends at f = {f_momentum:.3g}")
-    f_rmsprop = rastrigin(run_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.015))
-    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.015))
+    f_rmsprop = rastrigin(run_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.01))
+    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.01))
     assert_close(f_rmsprop, f_rmsprop_ref, spec.tolerance("final_loss"),
-                 f"RMSprop (lr = 0.015) from {start} should stop in the first local minimum it meets; "
+                 f"RMSprop (lr = 0.01) from {start} should stop in the first local minimum it meets; "
                  "the final loss of yours", reveal=True)

@@ -1,0 +1,119 @@
+"""The codec is the trust boundary's gate: it must build plain data and nothing else."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import time
+
+import numpy as np
+import pytest
+
+from grader.sandbox import codec
+from grader.sandbox.codec import CodecError, decode, encode
+
+LIMIT = 1 << 20
+
+
+def roundtrip(value, limit=LIMIT):
+    frame = encode(value, limit)
+    _, header_len, _ = struct.unpack("<4sIQ", frame[:16])
+    return decode(frame[16:16 + header_len], frame[16 + header_len:])
+
+
+def test_plain_values_survive_the_round_trip():
+    """Do numbers, strings, lists, tuples, dicts and numeric arrays come back equal and of the same types?"""
+    value = {"theta": np.arange(6.0).reshape(2, 3), "t": 3, "ok": True, "none": None, "name": "adam",
+             "pair": (np.array([1, 2], dtype=np.int32), [1.5, float("nan"), float("inf")]),
+             "flags": np.array([True, False]), "empty": np.zeros((0, 4))}
+    back = roundtrip(value)
+    assert set(back) == set(value)
+    np.testing.assert_array_equal(back["theta"], value["theta"])
+    assert back["theta"].dtype == np.float64 and back["theta"].flags.writeable
+    assert isinstance(back["pair"], tuple) and back["pair"][0].dtype == np.int32
+    assert back["pair"][1][0] == 1.5 and np.isnan(back["pair"][1][1]) and back["pair"][1][2] == float("inf")
+    assert back["t"] == 3 and type(back["t"]) is int and back["ok"] is True and back["none"] is None
+    assert back["empty"].shape == (0, 4)
+
+
+def test_numpy_scalars_and_subclasses_become_plain():
+    """Do NumPy scalars and ndarray subclasses arrive as plain floats and plain arrays?"""
+
+    class Lying(np.ndarray):
+        def __eq__(self, other):
+            return True
+
+    lying = np.arange(3.0).view(Lying)
+    back = roundtrip([np.float64(2.5), np.int64(7), np.bool_(True), lying])
+    assert [type(v) for v in back[:3]] == [float, int, bool]
+    assert type(back[3]) is np.ndarray
+    assert not np.array_equal(back[3], np.zeros(3))
+
+
+@pytest.mark.parametrize("value, words", [
+    (np.array([object(), 1], dtype=object), "dtype object"),
+    (np.array(["a", "b"]), "dtype <U1"),
+    (object(), "builtins.object"),
+    ({1: 2}, "dict key int"),
+    ({1.5j}, "builtins.set"),
+    (lambda: 0, "function"),
+])
+def test_unsupported_values_are_refused_with_a_message(value, words):
+    """Does the encoder refuse objects, object arrays, sets and non-string keys, and say what it met?"""
+    with pytest.raises(CodecError, match=words):
+        encode({"value": value}, LIMIT)
+
+
+def test_size_depth_and_count_limits():
+    """Are huge arrays, deep nesting and very many values refused instead of exhausting the judge?"""
+    with pytest.raises(CodecError, match="limit"):
+        encode(np.zeros(LIMIT), LIMIT)
+    deep = []
+    for _ in range(codec.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(CodecError, match="deeper"):
+        encode(deep, LIMIT)
+    with pytest.raises(CodecError, match="more than"):
+        encode([0] * (codec.MAX_NODES + 1), 1 << 30)
+
+
+@pytest.mark.parametrize("header, blob", [
+    (pickle.dumps({"a": 1}), b""),                                              # a pickle is not JSON
+    (b'{"t": "nd", "dtype": "|O", "shape": [1], "at": 0, "n": 8}', b"\0" * 8),  # object dtype
+    (b'{"t": "nd", "dtype": "<f8", "shape": [2], "at": 0, "n": 16}', b"\0" * 8),  # bytes missing
+    (b'{"t": "nd", "dtype": "<f8", "shape": [3], "at": 0, "n": 16}', b"\0" * 16),  # shape lies
+    (b'{"t": "nd", "dtype": "<f8", "shape": [-2], "at": 0, "n": 16}', b"\0" * 16),
+    (b'{"t": "pickle", "v": "gASVAAAAAAAAAA=="}', b""),                        # an unknown tag
+    (b'{"__reduce__": [1]}', b""),
+    (b'{"t": "dict", "v": [[1, 2]]}', b""),                                    # a non-string key
+    (b"[" * 100_000 + b"]" * 100_000, b""),                                    # nesting past recursion
+    (b"\xff\xfe", b""),
+])
+def test_malformed_frames_are_codec_errors(header, blob):
+    """Does every malformed or hostile frame end as a CodecError, never as a built object?"""
+    with pytest.raises(CodecError):
+        decode(header, blob)
+
+
+def test_receive_enforces_the_limit_before_reading(tmp_path):
+    """Does a frame that announces more bytes than allowed fail without being read?"""
+    r, w = os.pipe()
+    try:
+        os.write(w, struct.pack("<4sIQ", codec.MAGIC, 10, 1 << 40))
+        with pytest.raises(CodecError, match="limit"):
+            codec.receive(r, LIMIT, deadline=None)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_receive_times_out_and_sees_eof():
+    """Does a silent peer time out at the deadline, and a closed one give EOFError?"""
+    r, w = os.pipe()
+    with pytest.raises(TimeoutError):
+        codec.receive(r, LIMIT, deadline=time.monotonic() + 0.05)
+    os.close(w)
+    with pytest.raises(EOFError):
+        codec.receive(r, LIMIT, deadline=time.monotonic() + 1)
+    os.close(r)
