@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from grader.errors import SpecError
 from grader.course import course_root, load_assignment
+from grader.errors import SpecError
 from grader.grade import failed_report, grade_submission
 from grader.report import Report, write_gradebook, write_report
 from grader.submission import check_exists, submission_id

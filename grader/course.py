@@ -75,7 +75,7 @@ def load_assignment(name: str, course: Path) -> Assignment:
         known = ", ".join(list_assignments(course)) or "none"
         raise UsageError(f"unknown assignment {name!r} (this course has: {known})")
     assignment = Assignment(name, course)
-    assignment.spec  # validate now: an instructor's mistake stops the command before any grading
+    _ = assignment.spec  # validate now: an instructor's mistake stops the command before any grading
     return assignment
 
 

@@ -16,13 +16,15 @@ def gd(theta: np.ndarray, grad: np.ndarray, state: dict, lr: float) -> tuple[np.
     return theta - lr * grad, {}
 
 
-def adagrad(theta, grad, state, lr, eps=1e-10):
+def adagrad(theta: np.ndarray, grad: np.ndarray, state: dict, lr: float,
+            eps: float = 1e-10) -> tuple[np.ndarray, dict]:
     """s <- s + g**2 (a running sum, s0 = 0); theta <- theta - lr * g / (sqrt(s) + eps)."""
     s = state.get("s", 0.0) + grad * grad
     return theta - lr * grad / (np.sqrt(s) + eps), {"s": s}
 
 
-def rmsprop(theta, grad, state, lr, alpha=0.9, eps=1e-8):
+def rmsprop(theta: np.ndarray, grad: np.ndarray, state: dict, lr: float, alpha: float = 0.9,
+            eps: float = 1e-8) -> tuple[np.ndarray, dict]:
     """v <- g**2 on the first call, then v <- alpha v + (1 - alpha) g**2; theta <- theta - lr g / (sqrt(v) + eps)."""
     if "v" in state:
         v = alpha * state["v"] + (1.0 - alpha) * grad * grad
@@ -31,7 +33,8 @@ def rmsprop(theta, grad, state, lr, alpha=0.9, eps=1e-8):
     return theta - lr * grad / (np.sqrt(v) + eps), {"v": v}
 
 
-def momentum(theta, grad, state, lr, beta=0.9):
+def momentum(theta: np.ndarray, grad: np.ndarray, state: dict, lr: float,
+             beta: float = 0.9) -> tuple[np.ndarray, dict]:
     """m <- g on the first call, then m <- beta m + (1 - beta) g; theta <- theta - lr m."""
     if "m" in state:
         m = beta * state["m"] + (1.0 - beta) * grad
@@ -40,7 +43,8 @@ def momentum(theta, grad, state, lr, beta=0.9):
     return theta - lr * m, {"m": m}
 
 
-def adam(theta, grad, state, lr, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
+def adam(theta: np.ndarray, grad: np.ndarray, state: dict, lr: float, beta1: float = 0.9,
+         beta2: float = 0.999, eps: float = 1e-8, bias_correction: bool = True) -> tuple[np.ndarray, dict]:
     """Adam with m, v from 0 and optional bias correction by (1 - beta**t), t counting calls from 1."""
     t = state.get("t", 0) + 1
     m = beta1 * state.get("m", 0.0) + (1.0 - beta1) * grad

@@ -15,7 +15,7 @@ Check your work with ``grader check optimizers`` (the visible checks; hidden one
 
 from __future__ import annotations
 
-import math
+import math  # noqa: F401  (for warmup_cosine_lr)
 
 import numpy as np
 

@@ -6,13 +6,23 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
+from grader.course import Assignment, course_root, load_assignment
+from grader.grade import grade_submission
+from grader.report import Report
+
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 
 
 def load_reference(name: str) -> ModuleType:
     """Return the module loaded from ``reference/<name>.py`` (``reference/`` is not a package)."""
-    path = REFERENCE_DIR / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"reference_{name}", path)
+    return load_module(REFERENCE_DIR / f"{name}.py")
+
+
+def load_module(path: Path) -> ModuleType:
+    """A trusted file of ours (a reference, a stub) imported under a private name."""
+    spec = importlib.util.spec_from_file_location(f"_tests_{path.parent.name}_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -21,12 +31,6 @@ def load_reference(name: str) -> ModuleType:
 
 
 # --------------------------------------------------------------------------- grading in-process
-
-import pytest  # noqa: E402
-
-from grader.course import Assignment, course_root, load_assignment  # noqa: E402
-from grader.grade import grade_submission  # noqa: E402
-from grader.report import Report  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = Path(__file__).resolve().parent / "mutants"
