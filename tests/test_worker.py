@@ -150,3 +150,12 @@ def test_zip_folder_and_corrupt_submissions(grade, optimizers, tmp_path):
     report = grade(optimizers, empty, "gina")
     assert report.score == 0 and "holds no optimizers.py" in report.checks[0].message
 
+
+
+def test_torch_imports_under_the_memory_limit_and_a_hog_does_not(grade, fast):
+    """Can a submission import torch within the address-space limit, while one that allocates 16 GB fails its checks?"""
+    source = reference_source() + "\nimport torch\n"
+    hog = replace_function(source, "adagrad", "import numpy as np\nreturn np.ones(2 * 1024**3), {}")
+    report = grade(fast, hog, "hog")
+    assert not_passed(report) == checks_of(fast, "adagrad")
+    assert all("MemoryError" in c.message for c in report.checks if c.status != "passed")
