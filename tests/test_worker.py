@@ -159,3 +159,11 @@ def test_torch_imports_under_the_memory_limit_and_a_hog_does_not(grade, fast):
     report = grade(fast, hog, "hog")
     assert not_passed(report) == checks_of(fast, "adagrad")
     assert all("MemoryError" in c.message for c in report.checks if c.status != "passed")
+
+
+def test_the_cpu_limit_stops_a_busy_loop(grade, optimizers):
+    """Is a busy loop stopped by the CPU-time rlimit (before the wall-clock deadline), costing only its checks?"""
+    limited = with_limits(optimizers, cpu_seconds=1, call_seconds=20)
+    report = grade(limited, replace_function(reference_source(), "warmup_cosine_lr", "while True:\n    pass"), "busy")
+    assert not_passed(report) == checks_of(limited, "warmup_cosine_lr")
+    assert all("CPU time limit" in c.message for c in report.checks if c.status != "passed")

@@ -1,14 +1,14 @@
 """The judge's handle on one worker process (see ``worker.py`` for the other side).
 
-A ``Worker`` starts ``python -I worker.py`` in a submission's folder with a scrubbed environment,
-its own process group and rlimits, talks to it over two pipes through the codec, enforces a
+A ``Worker`` starts ``python -I worker.py`` in a submission's folder with a scrubbed environment
+and its own process group (the worker sets its rlimits itself before it imports the submission:
+no ``preexec_fn``, which is unsafe in a judge that has threads), talks to it over two pipes through the codec, enforces a
 deadline on every call, and kills the whole process group when it is done or misbehaves.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -45,15 +45,6 @@ def _scrubbed_env(workdir: Path) -> dict[str, str]:
     }
 
 
-def _limit_resources(limits: Limits):
-    def apply() -> None:  # runs in the child between fork and exec
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
-
-
 class Worker:
     """One worker process serving one submission. Not thread-safe; one call at a time."""
 
@@ -72,10 +63,9 @@ class Worker:
         with open(self.output, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", str(WORKER_SCRIPT), self.module, str(req_r), str(rep_w),
-                 str(self.limits.result_bytes)],
+                 str(self.limits.result_bytes), str(self.limits.cpu_seconds), str(self.limits.memory_bytes)],
                 cwd=self.workdir, env=_scrubbed_env(self.workdir), stdin=subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w), start_new_session=True,
-                preexec_fn=_limit_resources(self.limits),
             )
         os.close(req_r)
         os.close(rep_w)

@@ -1,6 +1,7 @@
 """The worker: the untrusted side of the trust boundary.
 
-Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES`` in the folder
+Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES CPU_SECONDS
+MEMORY_BYTES`` in the folder
 that holds one submission. It imports the submission, says hello (the functions it defines, or why
 it could not be loaded), then answers calls until its request pipe closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import resource
 import sys
 import time
 import traceback
@@ -42,8 +44,17 @@ def describe_exception(exc: BaseException, root: str) -> str:
     return "\n".join(lines + [text[:2000]])
 
 
+def limit_resources(cpu_seconds: int, memory_bytes: int) -> None:
+    """Set before any student code runs; an unprivileged worker cannot raise hard limits. CPU time
+    gets SIGXCPU at the soft limit (so the report can say why) and SIGKILL a second later."""
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main(argv: list[str]) -> None:
     module_name, request_fd, reply_fd, max_bytes = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
+    limit_resources(int(argv[5]), int(argv[6]))
     codec = _load_codec()
     sys.dont_write_bytecode = True
     root = os.getcwd()
