@@ -64,7 +64,17 @@ def score_table(title: str, reports: list[Report]) -> Table:
     table.add_column("first problem", overflow="fold")
     for report in reports:
         passed = sum(c.status == "passed" for c in report.checks)
-        first = report.load_error or next((f"{c.name}: {c.status}" for c in report.checks if c.status != "passed"), "")
         table.add_row(report.submission, f"{report.score:g}/{report.max_score:g}", f"{passed}/{len(report.checks)}",
-                      first.splitlines()[0] if first else "")
+                      first_problem(report))
     return table
+
+
+def first_problem(report: Report) -> str:
+    """One line: why the file did not load (the exception's line), or the first check that did not pass."""
+    if report.load_error:
+        lines = [line.strip() for line in report.load_error.splitlines() if line.strip()]
+        return f"not loaded: {lines[-1]}" if lines else "not loaded"
+    for check in report.checks:
+        if check.status != "passed":
+            return f"{check.name}: {check.status}"
+    return ""
