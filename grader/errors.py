@@ -26,7 +26,15 @@ class StudentFault(Exception):
 
 
 class StudentError(StudentFault):
-    """The student's function raised, or the submission could not be loaded."""
+    """The student's function raised, or the submission could not be loaded.
+
+    ``types`` names the classes of the student's exception, most specific first (its MRO), so that
+    a check can ask whether it was a ``ValueError`` without the exception object ever crossing.
+    """
+
+    def __init__(self, message: str, types: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.types = types
 
 
 class StudentTimeout(StudentFault):

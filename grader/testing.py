@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from grader.errors import BadResult
+from grader.errors import BadResult, StudentError
 from grader.spec import Tolerance
 
 TINY = 1e-300
@@ -103,6 +103,22 @@ def _first(mask: np.ndarray):
     return index if len(index) != 1 else index[0]
 
 
+def expect_raises(exception: type[BaseException], call: Callable[[], object], what: str) -> str:
+    """The student's function must raise ``exception`` (or a subclass); returns its message.
+
+    ``call`` is a zero-argument function that makes the student call, e.g.
+    ``lambda: student.fan_in((3,))``. Another exception, or none, fails the check with a message.
+    """
+    try:
+        call()
+    except StudentError as exc:
+        if exception.__name__ in exc.types:
+            return str(exc)
+        raised = exc.types[0] if exc.types else "an error"
+        raise AssertionError(f"{what} should raise {exception.__name__}, but it raised {raised}") from None
+    raise AssertionError(f"{what} should raise {exception.__name__}, but it returned normally")
+
+
 def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., tuple],
                      grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, steps: int,
                      tol: Tolerance, what: str, *, reveal: bool = False, **hyper) -> list[np.ndarray]:
@@ -141,4 +157,4 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
 
 
 __all__ = ["relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
-           "trajectory_check", "run_optimizer", "BadResult"]
+           "expect_raises", "trajectory_check", "run_optimizer", "BadResult"]

@@ -11,7 +11,10 @@ The header is JSON built from this tree:
 * a tuple as ``{"t": "tuple", "v": [...]}``;
 * a dict (string keys only) as ``{"t": "dict", "v": [[key, value], ...]}``;
 * a NumPy array as ``{"t": "nd", "dtype": "<f8", "shape": [...], "at": offset, "n": nbytes}`` whose
-  bytes lie in the blob. Only the dtypes of ``ALLOWED_DTYPES`` exist.
+  bytes lie in the blob. Only the dtypes of ``ALLOWED_DTYPES`` exist;
+* a ``numpy.random.Generator`` on a PCG64 bit generator (what ``default_rng`` makes) as
+  ``{"t": "rng", "state": {...}}``: its state is four integers, and the receiver builds a fresh
+  generator in that state, so a seeded draw gives the same numbers on both sides.
 
 Decoding uses ``json.loads`` and ``numpy.frombuffer`` on a whitelisted dtype, nothing else: it can
 build plain data and nothing that runs code (no pickle, no object arrays, no classes). Sizes, depth
@@ -67,6 +70,8 @@ def encode(value, max_bytes: int) -> bytes:
             return x
         if isinstance(x, np.ndarray):
             return array(x, where)
+        if isinstance(x, np.random.Generator):
+            return rng(x, where)
         if isinstance(x, (bool, np.bool_)):
             return bool(x)
         if isinstance(x, (int, np.integer)):
@@ -101,6 +106,13 @@ def encode(value, max_bytes: int) -> bytes:
             raise CodecError(f"result larger than the limit of {max_bytes} bytes")
         blobs.append(data)
         return {"t": "nd", "dtype": dtype.str, "shape": list(a.shape), "at": offset, "n": len(data)}
+
+    def rng(g: np.random.Generator, where: str):
+        state = g.bit_generator.state
+        if state.get("bit_generator") != "PCG64":
+            raise CodecError(f"a random generator on {state.get('bit_generator')} at {where}: only PCG64 crosses")
+        return {"t": "rng", "state": {"state": int(state["state"]["state"]), "inc": int(state["state"]["inc"]),
+                                      "has_uint32": int(state["has_uint32"]), "uinteger": int(state["uinteger"])}}
 
     tree = walk(value, 0, "result")
     header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode()
@@ -142,6 +154,8 @@ def decode(header: bytes, blob: bytes):
             return out
         if tag == "nd":
             return _array(x, blob)
+        if tag == "rng":
+            return _generator(x.get("state"))
         raise CodecError("malformed message")
 
     return build(tree, 0)
@@ -158,6 +172,19 @@ def _array(x: dict, blob: bytes) -> np.ndarray:
     if math.prod(shape) * dtype.itemsize != n:
         raise CodecError("array shape does not match its size")
     return np.frombuffer(blob, dtype=dtype, count=n // dtype.itemsize, offset=at).reshape(shape).copy()
+
+
+def _generator(state) -> np.random.Generator:
+    keys = ("state", "inc", "has_uint32", "uinteger")
+    if type(state) is not dict or set(state) != set(keys) or not all(type(state[k]) is int for k in keys):
+        raise CodecError("malformed random generator in message")
+    if not (0 <= state["state"] < 1 << 128 and 0 <= state["inc"] < 1 << 128 and state["has_uint32"] in (0, 1)
+            and 0 <= state["uinteger"] < 1 << 32):
+        raise CodecError("random generator state out of range")
+    generator = np.random.Generator(np.random.PCG64())
+    generator.bit_generator.state = {"bit_generator": "PCG64", "state": {"state": state["state"], "inc": state["inc"]},
+                                     "has_uint32": state["has_uint32"], "uinteger": state["uinteger"]}
+    return generator
 
 
 # ------------------------------------------------------------------------------------ transport

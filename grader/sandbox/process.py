@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import StudentError, StudentTimeout, WorkerCrashed
+from grader.errors import ForbiddenAPI, StudentError, StudentTimeout, WorkerCrashed
 from grader.sandbox import codec
 from grader.spec import Limits
 
@@ -48,8 +48,9 @@ def _scrubbed_env(workdir: Path) -> dict[str, str]:
 class Worker:
     """One worker process serving one submission. Not thread-safe; one call at a time."""
 
-    def __init__(self, workdir: Path, module: str, limits: Limits, output: Path):
+    def __init__(self, workdir: Path, module: str, limits: Limits, output: Path, forbidden: list[str] = ()):
         self.workdir, self.module, self.limits, self.output = workdir, module, limits, output
+        self.forbidden = list(forbidden)
         self.proc: subprocess.Popen | None = None
         self.functions: list[str] = []
         self._next_id = 0
@@ -63,7 +64,8 @@ class Worker:
         with open(self.output, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", str(WORKER_SCRIPT), self.module, str(req_r), str(rep_w),
-                 str(self.limits.result_bytes), str(self.limits.cpu_seconds), str(self.limits.memory_bytes)],
+                 str(self.limits.result_bytes), str(self.limits.cpu_seconds), str(self.limits.memory_bytes),
+                 ",".join(self.forbidden)],
                 cwd=self.workdir, env=_scrubbed_env(self.workdir), stdin=subprocess.DEVNULL,
                 stdout=out, stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w), start_new_session=True,
             )
@@ -112,10 +114,16 @@ class Worker:
         if reply.get("id") != self._next_id:
             self.stop()
             raise StudentError(f"the worker answered out of turn while running {fn}")
+        used = reply.get("forbidden")
+        if type(used) is list and used:
+            names = ", ".join(str(u) for u in used[:5])
+            raise ForbiddenAPI(f"{fn} called {names}, which this assignment forbids: the checks that use {fn} score 0")
         if not reply.get("ok"):
             if reply.get("kind") == "result":
                 raise StudentError(f"{fn} returned something that cannot be graded: {reply.get('error')}")
-            raise StudentError(f"{fn} raised an exception:\n{reply.get('error', '')}")
+            types = reply.get("types")
+            types = tuple(t for t in types if type(t) is str) if type(types) is list else ()
+            raise StudentError(f"{fn} raised an exception:\n{reply.get('error', '')}", types)
         return CallResult(reply.get("value"), seconds, reply.get("args_after"))
 
     def _receive(self, deadline: float, doing: str) -> dict:

@@ -11,17 +11,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from grader.errors import ForbiddenAPI, SpecError, StudentError, StudentFault, StudentTimeout
+from grader.errors import SpecError, StudentError, StudentFault, StudentTimeout
 from grader.sandbox.process import CallResult, Worker
 from grader.spec import AssignmentSpec
 
 
 class Student:
-    def __init__(self, workdir: Path, spec: AssignmentSpec, output: Path, *,
-                 forbidden_uses: dict[str, str] | None = None, load_error: str | None = None):
+    def __init__(self, workdir: Path, spec: AssignmentSpec, output: Path, *, load_error: str | None = None):
         self._spec = spec
-        self._worker = Worker(workdir, spec.module, spec.limits, output)
-        self._forbidden_uses = forbidden_uses or {}
+        self._worker = Worker(workdir, spec.module, spec.limits, output, spec.forbidden)
         self._fatal: StudentFault | None = StudentError(load_error) if load_error else None
         self._deadline = time.monotonic() + spec.limits.submission_seconds
         self.allowed: frozenset[str] | None = None  # set per check: the functions its spec entry declares
@@ -36,8 +34,6 @@ class Student:
         """Call ``fn`` in the worker; ``echo=True`` also returns the arguments as the function left them."""
         if self.allowed is not None and fn not in self.allowed:
             raise SpecError(f"the check calls {fn!r} but its spec entry lists only {sorted(self.allowed)}")
-        if fn in self._forbidden_uses:
-            raise ForbiddenAPI(self._forbidden_uses[fn])
         self._ensure_started()
         if fn not in self._worker.functions:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")

@@ -1,13 +1,13 @@
 """The worker: the untrusted side of the trust boundary.
 
 Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES CPU_SECONDS
-MEMORY_BYTES`` in the folder
+MEMORY_BYTES FORBIDDEN`` (comma-separated dotted names) in the folder
 that holds one submission. It imports the submission, says hello (the functions it defines, or why
 it could not be loaded), then answers calls until its request pipe closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
 
-Only the standard library, NumPy and the codec are imported here: nothing of the grader, the
-reference or the checks is reachable from this process.
+Only the standard library, NumPy, the codec and the forbidden-call guard are imported here:
+nothing of the grader, the reference or the checks is reachable from this process.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ import traceback
 from pathlib import Path
 
 
-def _load_codec():
-    path = Path(__file__).with_name("codec.py")
-    spec = importlib.util.spec_from_file_location("_grader_codec", path)
+def _load(name: str):
+    """A module of this folder, by path: the grader package itself is not importable from here."""
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -55,7 +57,9 @@ def limit_resources(cpu_seconds: int, memory_bytes: int) -> None:
 def main(argv: list[str]) -> None:
     module_name, request_fd, reply_fd, max_bytes = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
     limit_resources(int(argv[5]), int(argv[6]))
-    codec = _load_codec()
+    forbidden = [name for name in argv[7].split(",") if name]
+    codec, guard = _load("codec"), _load("guard")
+    guard.Guard(forbidden).install()
     sys.dont_write_bytecode = True
     root = os.getcwd()
     sys.path.insert(0, root)
@@ -84,16 +88,18 @@ def main(argv: list[str]) -> None:
         call_id = request["id"]
         func = getattr(module, request["fn"], None)
         args, kwargs = list(request["args"]), dict(request["kwargs"])
+        guard.used.clear()
         start = time.perf_counter()
         try:
             if not callable(func):
                 raise AttributeError(f"{module_name}.py has no function {request['fn']!r}")
             value = func(*args, **kwargs)
         except BaseException as exc:
-            reply({"ok": False, "kind": "raised", "id": call_id, "error": describe_exception(exc, root)})
+            reply({"ok": False, "kind": "raised", "id": call_id, "error": describe_exception(exc, root),
+                   "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
             continue
         seconds = time.perf_counter() - start
-        message = {"ok": True, "id": call_id, "value": value, "seconds": seconds}
+        message = {"ok": True, "id": call_id, "value": value, "seconds": seconds, "forbidden": sorted(guard.used)}
         if request.get("echo"):
             message["args_after"] = [args, kwargs]
         reply(message)
