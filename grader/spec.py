@@ -63,6 +63,8 @@ class AssignmentSpec(_Strict):
     forbidden: list[str] = Field(default_factory=list, description="dotted names a submission may not use")
     limits: Limits = Field(default_factory=Limits)
     tolerances: dict[str, Tolerance] = Field(default_factory=dict)
+    parameters: dict[str, float | int | str | bool] = Field(
+        default_factory=dict, description="other numbers checks read, e.g. a time budget or a loss threshold")
     checks: dict[str, Check] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -86,6 +88,13 @@ class AssignmentSpec(_Strict):
             return self.tolerances[name]
         except KeyError:
             raise SpecError(f"no tolerance {name!r} in [tolerances] of assignment {self.module!r}") from None
+
+
+    def parameter(self, name: str):
+        try:
+            return self.parameters[name]
+        except KeyError:
+            raise SpecError(f"no parameter {name!r} in [parameters] of assignment {self.module!r}") from None
 
 
 def load_spec(path: Path) -> AssignmentSpec:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import struct
@@ -117,3 +118,26 @@ def test_receive_times_out_and_sees_eof():
     with pytest.raises(EOFError):
         codec.receive(r, LIMIT, deadline=time.monotonic() + 1)
     os.close(r)
+
+
+def test_a_seeded_generator_crosses_and_draws_the_same_numbers():
+    """Does a numpy Generator arrive in the same state, so the student's draws equal the judge's?"""
+    g = np.random.default_rng(7)
+    g.standard_normal(5)
+    back = roundtrip({"rng": g})["rng"]
+    assert isinstance(back, np.random.Generator) and back is not g
+    np.testing.assert_array_equal(back.beta(0.4, 0.4, size=4), g.beta(0.4, 0.4, size=4))
+
+
+@pytest.mark.parametrize("state", [
+    {"state": -1, "inc": 1, "has_uint32": 0, "uinteger": 0},
+    {"state": 1 << 130, "inc": 1, "has_uint32": 0, "uinteger": 0},
+    {"state": 1, "inc": 1, "has_uint32": 0},
+    {"state": "1", "inc": 1, "has_uint32": 0, "uinteger": 0},
+    [1, 2, 3, 4],
+])
+def test_a_malformed_generator_state_is_refused(state):
+    """Is a generator state out of range or of the wrong shape a CodecError?"""
+    header = json.dumps({"t": "rng", "state": state}).encode()
+    with pytest.raises(CodecError):
+        decode(header, b"")

@@ -167,3 +167,28 @@ def test_the_cpu_limit_stops_a_busy_loop(grade, optimizers):
     report = grade(limited, replace_function(reference_source(), "warmup_cosine_lr", "while True:\n    pass"), "busy")
     assert not_passed(report) == checks_of(limited, "warmup_cosine_lr")
     assert all("CPU time limit" in c.message for c in report.checks if c.status != "passed")
+
+
+def test_a_check_can_require_a_value_error(optimizers, tmp_path):
+    """Does expect_raises accept the student's ValueError (or a subclass) and fail on another exception or none?"""
+    from grader.errors import StudentError
+    from grader.sandbox.proxy import Student
+    from grader.testing import expect_raises
+
+    (tmp_path / "optimizers.py").write_text(
+        "class Bad(ValueError):\n    pass\n"
+        "def gd(kind, *a):\n"
+        "    if kind == 'value': raise Bad('fan_in needs 2 dims')\n"
+        "    if kind == 'type': raise TypeError('no')\n"
+        "    return 1\n")
+    student = Student(tmp_path, optimizers.spec, tmp_path / "out.log")
+    try:
+        assert "fan_in needs 2 dims" in expect_raises(ValueError, lambda: student.gd("value"), "gd")
+        with pytest.raises(AssertionError, match="should raise ValueError, but it raised TypeError"):
+            expect_raises(ValueError, lambda: student.gd("type"), "gd")
+        with pytest.raises(AssertionError, match="returned normally"):
+            expect_raises(ValueError, lambda: student.gd("none"), "gd")
+        with pytest.raises(StudentError):
+            student.gd("type")
+    finally:
+        student.close()
