@@ -1,6 +1,6 @@
-"""Do the checks of ``optimizers`` catch realistic student mistakes, and charge them to the right function?
+"""Do the checks of each assignment catch realistic student mistakes, and charge them to the right function?
 
-Every file in ``tests/mutants/optimizers/`` is a full copy of the reference with one mistake, and a
+Every file in ``tests/mutants/<assignment>/`` is a full copy of the reference with one mistake, and a
 header that says what the mistake is, which student function holds it and which checks must fail::
 
     # mutant: <one line describing the mistake>
@@ -22,8 +22,11 @@ from pathlib import Path
 import pytest
 from conftest import MUTANTS, ROOT, statuses
 
-MUTANT_DIR = MUTANTS / "optimizers"
-FILES = sorted(MUTANT_DIR.glob("*.py"))
+from grader.course import course_root, list_assignments, load_assignment
+
+FILES = sorted(MUTANTS.glob("*/*.py"))
+IDS = [f"{p.parent.name}/{p.stem}" for p in FILES]
+ASSIGNMENTS = sorted({p.parent.name for p in FILES})
 HEADER_KEYS = ("mutant", "function", "caught-by")
 HEADER_LINE = re.compile(r"^# (mutant|function|caught-by): (.*\S)\s*$")
 
@@ -50,18 +53,34 @@ def function_sources(source: str) -> dict[str, str]:
     return {node.name: ast.dump(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
-def test_there_are_mutants():
-    """Is there a mutant for every student function that can hold a mistake?"""
-    assert len(FILES) >= 16, f"expected at least 16 mutants in {MUTANT_DIR}, found {len(FILES)}"
-    covered = {read_header(p)["function"] for p in FILES}
-    assert covered == {"adagrad", "rmsprop", "momentum", "adam", "warmup_cosine_lr"}
+@pytest.fixture(scope="module")
+def assignment_of():
+    cache = {}
+
+    def get(path: Path):
+        name = path.parent.name
+        if name not in cache:
+            cache[name] = load_assignment(name, course_root(ROOT))
+        return cache[name]
+
+    return get
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_mutant_header_and_single_mistake(path, optimizers):
+def test_every_assignment_has_mutants_for_every_student_function():
+    """Does every assignment have mutants, and does every function a student writes have at least one?"""
+    assert set(ASSIGNMENTS) == set(list_assignments(ROOT))
+    for name in ASSIGNMENTS:
+        spec = load_assignment(name, course_root(ROOT)).spec
+        covered = {read_header(p)["function"] for p in FILES if p.parent.name == name}
+        assert covered == set(spec.functions) - set(spec.given), name
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_mutant_header_and_single_mistake(path, assignment_of):
     """Does the header name a real student function and real checks, and is that function the only one that differs from the reference?"""
     header = read_header(path)
-    spec = optimizers.spec
+    assignment = assignment_of(path)
+    spec = assignment.spec
     function = header["function"]
     assert function in spec.functions and function not in spec.given, f"{function!r} is not a student function"
     names = caught_by(header)
@@ -70,19 +89,20 @@ def test_mutant_header_and_single_mistake(path, optimizers):
     assert not unknown, f"caught-by names checks the spec does not have: {unknown}"
 
     mutant = function_sources(path.read_text())
-    reference = function_sources((ROOT / "reference" / "optimizers.py").read_text())
+    reference = function_sources(assignment.reference_path.read_text())
     assert set(mutant) == set(reference), "the mutant must define the same functions as the reference"
     changed = sorted(name for name in reference if mutant[name] != reference[name])
     assert changed == [function], f"the header says {function!r} is wrong, but the functions that differ are {changed}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-def test_mutant_loses_points_only_where_it_is_wrong(path, optimizers, grade):
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_mutant_loses_points_only_where_it_is_wrong(path, assignment_of, grade):
     """Does the mutant fail every check in its caught-by list, fail only checks that exercise its wrong function, with a message each, and score below 100?"""
     header = read_header(path)
     function = header["function"]
-    spec = optimizers.spec
-    report = grade(optimizers, path, path.stem)
+    assignment = assignment_of(path)
+    spec = assignment.spec
+    report = grade(assignment, path, path.stem)
     assert report.load_error is None, f"the mutant should load: {report.load_error}"
     status = statuses(report)
 
