@@ -21,7 +21,7 @@ from grader.errors import SpecError, StudentFault
 from grader.report import CheckResult
 from grader.sandbox.proxy import Student
 
-HIDDEN_ONLY_FIXTURES = ("reference", "rng")
+HIDDEN_ONLY_FIXTURES = ("reference", "reference_of", "rng")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\b\d+[eE][-+]?\d+")
 
 
@@ -67,6 +67,13 @@ class JudgePlugin:
         if self._reference is None:
             self._reference = self.assignment.load_reference()
         return self._reference
+
+    @pytest.fixture
+    def reference_of(self):
+        """Another assignment's reference, by assignment name: ``reference_of("optimizers").adam``."""
+        from grader.course import load_assignment
+
+        return lambda name: load_assignment(name, self.assignment.course).load_reference()
 
     @pytest.fixture
     def rng(self, request) -> np.random.Generator:
