@@ -85,20 +85,23 @@ def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = 
     actual = as_array(actual, what, expected.shape)
     if not np.all(np.isfinite(actual)) and np.all(np.isfinite(expected)):
         index = _first(~np.isfinite(actual))
-        raise AssertionError(f"{what}: element {index} is {actual[index]} (expected a finite number)")
+        where = f"element {index}" if actual.ndim else "the value"
+        raise AssertionError(f"{what}: {where} is {float(actual[index])} (expected a finite number)")
     bound = tol.atol + tol.rtol * np.maximum(np.abs(actual), np.abs(expected))
     with np.errstate(invalid="ignore"):
         bad = ~(np.abs(actual - expected) <= bound) & ~(actual == expected)
     if bad.any():
         index = _first(bad)
         err = float(relative_error(actual[index], expected[index]))
-        detail = f": got {actual[index]!r}, expected {expected[index]!r}" if reveal else ""
+        detail = f": got {float(actual[index]):.12g}, expected {float(expected[index]):.12g}" if reveal else ""
         where = f"element {index}" if actual.ndim else "the value"
         raise AssertionError(f"{what}: {where} is off by a relative error of {err:.2g} "
                              f"(tolerance {tol.rtol:g}){detail}; {int(bad.sum())} of {bad.size} elements are off")
 
 
 def _first(mask: np.ndarray):
+    if mask.ndim == 0:
+        return ()
     index = tuple(int(i) for i in np.argwhere(mask)[0])
     return index if len(index) != 1 else index[0]
 
