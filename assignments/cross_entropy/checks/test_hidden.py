@@ -1,0 +1,147 @@
+"""Hidden checks of the cross_entropy assignment: the reference solution on inputs from a secret seed.
+
+Messages say which case and which element went wrong, never the inputs or the expected numbers.
+Every case kind is drawn for every student (ordinary logits, logits of magnitude 1e4, rows far
+apart, a true class 1000 below its row's max), so the same mistake costs every student the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from grader.testing import as_array, as_float, assert_close, numerical_grad, relative_error
+
+
+def probability_targets(rng, n: int, k: int) -> np.ndarray:
+    """Soft labels: Dirichlet rows with some exact zeros, each row summing to 1 and none one-hot."""
+    p = rng.dirichlet(np.full(k, 0.7), size=n)
+    p[rng.random((n, k)) < 0.25] = 0.0
+    p[:, :2] += 0.05  # at least two classes per row carry weight
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def logit_cases(rng):
+    """(name, logits, the rows' true classes): every kind, each drawn fresh from the secret seed."""
+    for scale in (0.3, 3.0):
+        n, k = int(rng.integers(2, 12)), int(rng.integers(3, 12))
+        yield f"ordinary logits, ({n}, {k})", rng.normal(size=(n, k)) * scale, rng.integers(0, k, size=n)
+    n, k = int(rng.integers(3, 9)), int(rng.integers(3, 9))
+    yield f"logits of magnitude up to 1e4, ({n}, {k})", rng.uniform(-1e4, 1e4, size=(n, k)), rng.integers(0, k, size=n)
+    n, k = int(rng.integers(3, 9)), int(rng.integers(3, 9))
+    offsets = np.resize(rng.permutation([-1e4, 0.0, 1e4]), n)[rng.permutation(n)][:, None]
+    z = rng.normal(size=(n, k)) * 3 + offsets
+    yield f"rows far apart (offsets of -1e4, 0 and +1e4), ({n}, {k})", z, rng.integers(0, k, size=n)
+    n, k = int(rng.integers(2, 9)), int(rng.integers(3, 9))
+    z, labels = rng.normal(size=(n, k)) * 3, rng.integers(0, k, size=n)
+    z[np.arange(n), labels] = z.max(axis=1) - rng.uniform(1000, 2000, size=n)
+    yield f"rows whose true class is 1000 to 2000 below the row's max, ({n}, {k})", z, labels
+
+
+def test_softmax_values(student, reference, rng, spec):
+    """softmax against the reference on every kind of secret batch."""
+    tol = spec.tolerance("values")
+    for name, z, _ in logit_cases(rng):
+        got = as_array(student.softmax(z), f"softmax of {name}", z.shape)
+        assert_close(got, reference.softmax(z), tol, f"softmax of {name}")
+
+
+def check_loss(student, reference, rng, spec, probabilities: bool) -> None:
+    tol = spec.tolerance("loss")
+    for name, z, labels in logit_cases(rng):
+        if probabilities:
+            target = probability_targets(rng, *z.shape)
+            target[np.arange(len(z)), labels] += 0.5  # the far-below classes carry weight
+            target /= target.sum(axis=1, keepdims=True)
+            form = "soft labels"
+        else:
+            target, form = labels, "class indices"
+        got = as_float(student.cross_entropy(z, target), f"cross_entropy of {name} with {form}")
+        assert_close(got, reference.cross_entropy(z, target), tol, f"cross_entropy of {name} with {form}")
+
+
+def test_cross_entropy_indices_values(student, reference, rng, spec):
+    """The loss with class indices against the reference on every kind of secret batch."""
+    check_loss(student, reference, rng, spec, probabilities=False)
+
+
+def test_cross_entropy_probabilities_values(student, reference, rng, spec):
+    """The loss with soft labels against the reference on every kind of secret batch."""
+    check_loss(student, reference, rng, spec, probabilities=True)
+
+
+def test_gradient_values(student, reference, rng, spec):
+    """The gradient against the reference, then against central differences of the reference's loss."""
+    tol = spec.tolerance("values")
+    for name, z, labels in logit_cases(rng):
+        for target, form in ((labels, "class indices"), (probability_targets(rng, *z.shape), "soft labels")):
+            got = as_array(student.cross_entropy_grad(z, target), f"cross_entropy_grad of {name} with {form}", z.shape)
+            assert_close(got, reference.cross_entropy_grad(z, target), tol, f"cross_entropy_grad of {name} with {form}")
+
+    num_tol = spec.tolerance("numerical")
+    n, k = int(rng.integers(3, 7)), int(rng.integers(3, 7))
+    z = rng.normal(size=(n, k)) * 1.5
+    for target, form in ((rng.integers(0, k, size=n), "class indices"), (probability_targets(rng, n, k), "soft labels")):
+        got = as_array(student.cross_entropy_grad(z, target), "cross_entropy_grad", z.shape)
+        numerical = numerical_grad(lambda x, t=target: reference.cross_entropy(x, t), z)
+        err = relative_error(got, numerical)
+        bad = ~((err <= num_tol.rtol) | (np.abs(got - numerical) <= num_tol.atol))
+        if bad.any():
+            i = tuple(int(v) for v in np.argwhere(bad)[0])
+            raise AssertionError(
+                f"cross_entropy_grad with {form}, against central differences (h = 1e-6) of the loss: element {i} "
+                f"is off by a relative error of {err[i]:.2g} (tolerance {num_tol.rtol:g}); "
+                f"{int(bad.sum())} of {bad.size} elements are off")
+
+
+# ------------------------------------------------------------------ the final-loss demonstration
+
+
+def three_blobs(rng, per_class: int) -> tuple[np.ndarray, np.ndarray]:
+    """Three overlapping Gaussian classes in the plane, with a bias column: (A (3m, 3), labels (3m,))."""
+    angles = 2 * np.pi * np.arange(3) / 3
+    centers = 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])
+    x = np.vstack([c + rng.normal(size=(per_class, 2)) for c in centers])
+    return np.hstack([x, np.ones((len(x), 1))]), np.repeat(np.arange(3), per_class)
+
+
+def train(grad, a: np.ndarray, target: np.ndarray, steps: int, lr: float, what: str) -> np.ndarray:
+    """Gradient descent on W (3, 3) from 0, logits A W; dL/dW = A^T dL/dlogits, computed here."""
+    w = np.zeros((a.shape[1], 3))
+    for t in range(1, steps + 1):
+        g = as_array(grad(a @ w, target), f"cross_entropy_grad at step {t} of {what}", (len(a), 3))
+        w = w - lr * a.T @ g
+        if not np.all(np.isfinite(w)):
+            break
+    return w
+
+
+def test_softmax_regression(student, reference, rng, spec):
+    """Softmax regression trained in the judge with your gradient; loss and predictions by the reference."""
+    steps, lr = int(spec.parameter("regression_steps")), float(spec.parameter("regression_lr"))
+    a, labels = three_blobs(rng, int(spec.parameter("regression_points_per_class")))
+    smoothing = float(spec.parameter("label_smoothing"))
+    smoothed = np.full((len(a), 3), smoothing / 3) + (1 - smoothing) * np.eye(3)[labels]
+    for target, form in ((labels, "class indices"), (smoothed, f"label-smoothed soft labels ({smoothing:g})")):
+        what = f"softmax regression on three classes with {form}"
+        w = train(student.cross_entropy_grad, a, target, steps, lr, what)
+        w_ref = train(reference.cross_entropy_grad, a, target, steps, lr, "the reference")
+        logits, logits_ref = a @ w, a @ w_ref
+        loss = reference.cross_entropy(logits, target) if np.all(np.isfinite(w)) else np.inf
+        loss_ref = reference.cross_entropy(logits_ref, target)
+        setting = f"{what}, {steps} steps of gradient descent (lr = {lr:g}) from W = 0 with your gradient"
+        if not np.isfinite(loss):
+            raise AssertionError(f"{setting}: training diverged (the weights are no longer finite)")
+        first = as_array(student.cross_entropy_grad(np.zeros((len(a), 3)), target), "cross_entropy_grad", (len(a), 3))
+        start = ("your gradient at W = 0 already differs from the reference's" if not np.allclose(
+            first, reference.cross_entropy_grad(np.zeros((len(a), 3)), target), rtol=1e-9, atol=1e-15)
+            else "your gradient at W = 0 matches, the difference appears later")
+        tol = spec.tolerance("final_loss")
+        if not abs(loss - loss_ref) <= tol.atol + tol.rtol * max(loss, loss_ref):
+            direction = "higher" if loss > loss_ref else "lower"
+            raise AssertionError(f"{setting}: the final training loss (computed by the grader) is {direction} than the "
+                                 f"reference's, a relative error of {float(relative_error(loss, loss_ref)):.2g} "
+                                 f"(tolerance {tol.rtol:g}); {start}")
+        wrong = int(np.sum(logits.argmax(axis=1) != logits_ref.argmax(axis=1)))
+        if wrong:
+            raise AssertionError(f"{setting}: your model classifies {wrong} of {len(a)} training points differently "
+                                 f"from the reference's, so its accuracy differs; {start}")
