@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from grader.course import course_root, load_assignment
 from grader.errors import SpecError
@@ -39,7 +40,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
                                               "please tell the course staff")
         write_report(report, out)
         reports.append(report)
-        console.print(f"graded {sid}: {report.score:g}/{report.max_score:g}", style="dim")
+        console.print(Text(f"graded {sid}: {report.score:g}/{report.max_score:g}", style="dim"))
     write_gradebook(reports, out / "gradebook.csv")
     console.print(score_table(task.spec.title, reports))
     console.print(f"reports in {out}/<id>/report.json, gradebook in {out / 'gradebook.csv'}")
@@ -64,8 +65,8 @@ def score_table(title: str, reports: list[Report]) -> Table:
     table.add_column("first problem", overflow="fold")
     for report in reports:
         passed = sum(c.status == "passed" for c in report.checks)
-        table.add_row(report.submission, f"{report.score:g}/{report.max_score:g}", f"{passed}/{len(report.checks)}",
-                      first_problem(report))
+        table.add_row(Text(report.submission), f"{report.score:g}/{report.max_score:g}",
+                      f"{passed}/{len(report.checks)}", Text(first_problem(report)))
     return table
 
 

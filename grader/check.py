@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from grader.course import course_root, load_assignment
 from grader.grade import grade_submission
@@ -27,7 +28,8 @@ def check(*, assignment: str, path: Path | None = None, course: str | None = Non
     for column, justify in (("check", "left"), ("status", "left"), ("points", "right"), ("message", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for c in report.checks:
-        table.add_row(c.name, f"[{STATUS_STYLE[c.status]}]{c.status}[/]", f"{c.points:g}/{c.max_points:g}", c.message)
+        table.add_row(c.name, Text(c.status, style=STATUS_STYLE[c.status]), f"{c.points:g}/{c.max_points:g}",
+                      Text(c.message))  # Text, not markup: "w[f, c, u, v]" must print as written
     console.print(table)
     if report.output.strip():
         console.print("[dim]your code printed:[/]")

@@ -72,7 +72,9 @@ def _kind(value) -> str:
         return f"an array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of length {len(value)}"
-    return "None" if value is None else f"a {type(value).__name__}"
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = False) -> None:
@@ -110,16 +112,18 @@ def expect_raises(exception: type[BaseException], call: Callable[[], object], wh
     """The student's function must raise ``exception`` (or a subclass); returns its message.
 
     ``call`` is a zero-argument function that makes the student call, e.g.
-    ``lambda: student.fan_in((3,))``. Another exception, or none, fails the check with a message.
+    ``lambda: student.fan_in((3,))``. Another exception, or none, fails the check with a message;
+    ``NotImplementedError`` (an unfinished stub) propagates, so the check's status is ``error``.
     """
     try:
-        call()
+        value = call()
     except StudentError as exc:
         if exception.__name__ in exc.types:
             return str(exc)
-        raised = exc.types[0] if exc.types else "an error"
-        raise AssertionError(f"{what} should raise {exception.__name__}, but it raised {raised}") from None
-    raise AssertionError(f"{what} should raise {exception.__name__}, but it returned normally")
+        if "NotImplementedError" in exc.types or not exc.types:  # the stub, or a file that did not load
+            raise
+        raise AssertionError(f"{what} should raise {exception.__name__}, but it raised {exc.types[0]}") from None
+    raise AssertionError(f"{what} should raise {exception.__name__}, but it returned {_kind(value)}")
 
 
 def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., tuple],

@@ -1,0 +1,326 @@
+"""Hidden checks of the conv assignment: the reference solution on inputs from a secret seed.
+
+Every kind of case is built so that the mistake it is about always shows (a stride that does not
+divide evenly, padding on every case that tests padding, kernels larger than 1x1 where a flip would
+matter), so the same mistake costs every student the same. When an output is wrong, the check names
+the known mistake it matches, computed here with the reference. Messages never show the inputs or
+the expected numbers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from grader.testing import BadResult, as_array, assert_close
+
+
+def pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def ints(rng, low: int, high: int, size: int = 2) -> list[int]:
+    """``size`` ints from low to high, both included."""
+    return [int(v) for v in rng.integers(low, high + 1, size=size)]
+
+
+# ------------------------------------------------------------------------ the mistakes students make
+
+def size_mistakes(h, w, kernel, stride, padding):
+    """(what the student did, the (H', W') it gives) for the classic slips in the size formula."""
+    (kh, kw), (sh, sw), (ph, pw) = pair(kernel), pair(stride), pair(padding)
+
+    def sizes(rule, k=(kh, kw), s=(sh, sw), p=(ph, pw)):
+        return rule(h, k[0], s[0], p[0]), rule(w, k[1], s[1], p[1])
+
+    yield ("the ceiling of (H + 2p - k) / s instead of its floor: a window that would run past the padded "
+           "input does not count, so use floor division //", sizes(lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1))
+    yield ("the padding counted once (H + p - k): zeros are added on both sides, so it is H + 2p - k",
+           sizes(lambda n, k, s, p: (n + p - k) // s + 1))
+    yield "the + 1 left out: the first window sits at position 0", sizes(lambda n, k, s, p: (n + 2 * p - k) // s)
+    yield ("the padding ignored", sizes(lambda n, k, s, p: (n - k) // s + 1))
+    right = sizes(lambda n, k, s, p: (n + 2 * p - k) // s + 1)
+    yield "(W', H'): the two sizes in the wrong order", (right[1], right[0])
+    yield ("the (h, w) pairs read the other way round (the first number of a pair is for the height)",
+           sizes(lambda n, k, s, p: (n + 2 * p - k) // s + 1, (kw, kh), (sw, sh), (pw, ph)))
+
+
+def output_mistakes(conv, x, w, b, stride, padding):
+    """(what the student did, a thunk giving what that produces): an array, or a shape for shape-only slips.
+    ``conv`` is the reference; every alternative is computed here, never taken from the student."""
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    n, f = x.shape[0], w.shape[0]
+    kh, kw = w.shape[2:]
+    size = tuple(x.shape[2 + i] + 2 * (ph, pw)[i] - (kh, kw)[i] for i in (0, 1))  # H + 2p - k, W + 2p - k
+    right = (size[0] // sh + 1, size[1] // sw + 1)
+    yield ("an output size from the ceiling of (H + 2p - k) / s; it is the floor, floor((H + 2p - k) / s) + 1",
+           (n, f, -(-size[0] // sh) + 1, -(-size[1] // sw) + 1))
+    yield ("an output size with the padding counted once, floor((H + p - k) / s) + 1 (zeros go on both sides)",
+           (n, f, (size[0] - ph) // sh + 1, (size[1] - pw) // sw + 1))
+    yield "the layout (N, H', W', F); the output is (N, F, H', W')", (n, right[0], right[1], f)
+    if kh > 1 or kw > 1:
+        yield ("a convolution with the kernel flipped; conv2d_forward is a cross-correlation: "
+               "use w as it is, without reversing its rows and columns", lambda: conv(x, w[:, :, ::-1, ::-1], b, stride, padding))
+    if kh > 1 and kw > 1:
+        yield "the kernel flipped upside down (its rows reversed)", lambda: conv(x, w[:, :, ::-1, :], b, stride, padding)
+        yield "the kernel flipped left to right (its columns reversed)", lambda: conv(x, w[:, :, :, ::-1], b, stride, padding)
+    if ph or pw:
+        def padded(top, bottom, left, right):
+            return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+        where = "zero padding on the bottom and right only ({} there, none on the top and left); pad p on all four sides"
+        yield (where.format("2p"), lambda: conv(padded(0, 2 * ph, 0, 2 * pw), w, b, stride, 0))
+        yield (where.format("p"), lambda: conv(padded(0, ph, 0, pw), w, b, stride, 0))
+        where = "zero padding on the top and left only ({} there, none on the bottom and right); pad p on all four sides"
+        yield (where.format("2p"), lambda: conv(padded(2 * ph, 0, 2 * pw, 0), w, b, stride, 0))
+        yield (where.format("p"), lambda: conv(padded(ph, 0, pw, 0), w, b, stride, 0))
+        yield ("no zero padding at all", lambda: conv(x, w, b, stride, 0))
+    if b is not None:
+        yield ("a convolution without the bias: add bias f to every output of filter f",
+               lambda: conv(x, w, None, stride, padding))
+        yield ("the bias added along the last axis (out + b lines b up with the columns): add bias f to filter f's "
+               "outputs, for example out + b.reshape(1, F, 1, 1)", lambda: conv(x, w, None, stride, padding) + b)
+    if sh != sw:
+        yield ("the stride pair read the other way round (its first number is the step down the rows)",
+               lambda: conv(x, w, b, (sw, sh), padding))
+        yield ("the first number of the stride pair used for both directions", lambda: conv(x, w, b, (sh, sh), padding))
+        yield ("the second number of the stride pair used for both directions", lambda: conv(x, w, b, (sw, sw), padding))
+    if ph != pw:
+        yield ("the padding pair read the other way round (its first number is for the top and bottom)",
+               lambda: conv(x, w, b, stride, (pw, ph)))
+    if sh > 1 or sw > 1:
+        yield ("stride 1: the stride was ignored", lambda: conv(x, w, b, 1, padding))
+
+
+def matching_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, tol) -> list[str]:
+    """The known mistakes the student's output matches (at most two): shape-only ones when the shape is
+    wrong, then those whose output has the student's shape and values."""
+    mistakes = list(mistakes)
+    shapes = [what for what, made in mistakes if isinstance(made, tuple) and got.shape != expected_shape
+              and got.shape == made]
+    values = []
+    for what, made in mistakes:
+        if isinstance(made, tuple) or len(shapes) + len(values) >= 2:
+            continue
+        try:
+            alternative = made()
+        except (ValueError, RuntimeError):  # that mistake leaves no room for the kernel: it is not this one
+            continue
+        if alternative.shape == got.shape and np.allclose(got, alternative, rtol=tol.rtol, atol=tol.atol):
+            values.append(what)
+    return (shapes + values)[:2]
+
+
+AXES = ("N (images)", "F (filters)", "H' (rows)", "W' (columns)")
+
+
+def shape_problem(got: tuple, expected: tuple) -> str:
+    """How two output shapes differ, without their sizes."""
+    if len(got) != 4:
+        return f"the output has {len(got)} dimensions; it should have 4, (N, F, H', W')"
+    parts = [f"{AXES[i]} is {abs(g - e)} too {'large' if g > e else 'small'}"
+             for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
+    return "the output has the wrong shape: " + ", ".join(parts)
+
+
+def explain_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, spec) -> str:
+    found = matching_mistakes(mistakes, got, expected_shape, spec.tolerance("mistake"))
+    return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
+
+
+def check_output(value, expected, mistakes, spec, what: str) -> None:
+    """The output must have the expected shape and values; if not, name the known mistake it matches."""
+    got = as_array(value, f"{what}: the output")
+    if got.shape != expected.shape:
+        problem = f"{what}: {shape_problem(got.shape, expected.shape)}"
+    else:
+        try:
+            assert_close(got, expected, spec.tolerance("forward"), what)
+            return
+        except AssertionError as exc:
+            problem = str(exc)
+    raise AssertionError(problem + explain_mistakes(mistakes, got, expected.shape, spec))
+
+
+def as_sizes(value, what: str) -> tuple[int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadResult(f"{what} should return a pair (H', W')")
+    for v in value:
+        if isinstance(v, float) and not v.is_integer():
+            raise BadResult(f"{what} returned a size that is not a whole number; use floor division //")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BadResult(f"{what} should return the sizes as ints (a shape for np.zeros)")
+    return int(value[0]), int(value[1])
+
+
+# ------------------------------------------------------------------------ conv2d_output_shape
+
+def shape_cases(rng):
+    """(kind, h, w, kernel, stride, padding): three of each kind, sizes always at least 1."""
+    for _ in range(3):
+        k, s, p = ints(rng, 1, 7, 1)[0], ints(rng, 1, 3, 1)[0], ints(rng, 0, 3, 1)[0]
+        h, w = ints(rng, max(1, k - 2 * p), 40)
+        yield "int kernel, stride and padding", h, w, k, s, p
+    for _ in range(3):
+        kh, kw = rng.choice(np.arange(1, 8), size=2, replace=False).tolist()
+        sh, sw = rng.choice(np.arange(1, 5), size=2, replace=False).tolist()
+        ph, pw = rng.choice(np.arange(0, 4), size=2, replace=False).tolist()
+        h, w = ints(rng, max(1, kh - 2 * ph), 40, 1)[0], ints(rng, max(1, kw - 2 * pw), 40, 1)[0]
+        yield "(h, w) pairs whose two parts differ", h, w, (kh, kw), (sh, sw), (ph, pw)
+    for _ in range(3):
+        s, k, p = ints(rng, 2, 4, 1)[0], ints(rng, 1, 5, 1)[0], ints(rng, 1, 2, 1)[0]
+        h, w = (k - 2 * p + s * m + r for m, r in zip(ints(rng, 2, 8), ints(rng, 1, s - 1), strict=True))
+        yield "a stride that does not divide H + 2p - k", h, w, k, s, p
+    for _ in range(3):
+        k = ints(rng, 1, 3, 1)[0]
+        s = k + ints(rng, 1, 3, 1)[0]
+        h, w = ints(rng, k + 1, 30)
+        yield "a stride larger than the kernel", h, w, k, s, ints(rng, 0, 2, 1)[0]
+    for _ in range(3):
+        p = ints(rng, 1, 3, 1)[0]
+        h, w = ints(rng, 1, 12)
+        yield "a kernel as large as the padded input", h, w, (h + 2 * p, w + 2 * p), ints(rng, 1, 3, 1)[0], p
+    for _ in range(3):  # stride 1, so that H' = H + 2p: padding counted once always shows
+        yield "padding around a 1x1 kernel, stride 1", *ints(rng, 1, 20), 1, 1, ints(rng, 1, 3, 1)[0]
+    for _ in range(3):
+        yield "a 224x224 image", 224, 224, int(rng.choice([3, 5, 7, 11])), ints(rng, 1, 4, 1)[0], ints(rng, 0, 3, 1)[0]
+
+
+def test_output_shape_values(student, reference, rng):
+    """Three random settings of each kind against the reference."""
+    cases = list(shape_cases(rng))
+    for i, (kind, h, w, kernel, stride, padding) in enumerate(cases, 1):
+        what = f"conv2d_output_shape, case {i} of {len(cases)} ({kind})"
+        got = as_sizes(student.conv2d_output_shape(h, w, kernel, stride, padding), what)
+        expected = reference.conv2d_output_shape(h, w, kernel, stride, padding)
+        if got != expected:
+            mistake = next((m for m, sizes in size_mistakes(h, w, kernel, stride, padding) if sizes == got), None)
+            off = ", ".join(f"{axis} is {abs(g - e)} too {'large' if g > e else 'small'}"
+                            for axis, g, e in zip(("H'", "W'"), got, expected, strict=True) if g != e)
+            raise AssertionError(f"{what}: {off}" + (f"; yours is {mistake}" if mistake else ""))
+
+
+# ------------------------------------------------------------------------ conv2d_forward
+
+def run_cases(student, reference, rng, spec, cases) -> None:
+    """cases: (kind, x shape, w shape, bias?, stride, padding). Values N(0, 1); all inputs secret."""
+    for i, (kind, x_shape, w_shape, with_bias, stride, padding) in enumerate(cases, 1):
+        x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+        b = rng.normal(size=w_shape[0]) if with_bias else None
+        what = f"conv2d_forward, case {i} of {len(cases)} ({kind})"
+        value = student.conv2d_forward(x, w, b, stride, padding)
+        expected = reference.conv2d_forward(x, w, b, stride, padding)
+        check_output(value, expected, output_mistakes(reference.conv2d_forward, x, w, b, stride, padding), spec, what)
+
+
+def batch(rng) -> tuple[int, int, int]:
+    """(N, C, F) for a small batch; at least 2 filters, so that a bias added along the wrong axis shows."""
+    return ints(rng, 1, 3, 1)[0], ints(rng, 1, 4, 1)[0], ints(rng, 2, 3, 1)[0]
+
+
+def test_forward_values(student, reference, rng, spec):
+    """Int stride and padding, a bias on every case; two strides that do not divide evenly."""
+    cases = []
+    for kind, stride, padding in (("stride 1, padding 1", 1, 1), ("stride 1, padding 2", 1, 2),
+                                  ("stride 2, padding 1", 2, 1), ("stride 1, no padding", 1, 0)):
+        n, c, f = batch(rng)
+        k = ints(rng, 2, 5, 1)[0]
+        h, w = ints(rng, k, 14)
+        cases.append((f"{kind}, a square kernel", (n, c, h, w), (f, c, k, k), True, stride, padding))
+    for _ in range(2):  # a stride that does not divide H + 2p - k: a ceiling would give one more row and column
+        n, c, f = batch(rng)
+        s, k, p = ints(rng, 2, 3, 1)[0], ints(rng, 2, 4, 1)[0], ints(rng, 1, 2, 1)[0]
+        h, w = (k - 2 * p + s * m + r for m, r in zip(ints(rng, 2, 5), ints(rng, 1, s - 1), strict=True))
+        cases.append(("a stride that does not divide H + 2p - k", (n, c, h, w), (f, c, k, k), True, s, p))
+    for _ in range(2):
+        n, c, f = batch(rng)
+        kh, kw = ints(rng, 1, 5)
+        kh = max(kh, 2)
+        h, w = ints(rng, 6, 14)
+        cases.append(("random sizes", (n, c, h, w), (f, c, kh, kw), True, ints(rng, 1, 3, 1)[0], ints(rng, 0, 3, 1)[0]))
+    run_cases(student, reference, rng, spec, cases)
+
+
+def test_forward_pair_arguments(student, reference, rng, spec):
+    """(h, w) kernel, stride and padding whose two parts always differ, on non-square inputs."""
+    cases = []
+    for i in range(6):
+        n, c, f = batch(rng)
+        kh, kw = rng.choice(np.arange(1, 6), size=2, replace=False).tolist()
+        sh, sw = rng.choice(np.arange(1, 4), size=2, replace=False).tolist()
+        ph, pw = rng.choice(np.arange(0, 3), size=2, replace=False).tolist()
+        if i < 2:  # stride 1 on the axis with the larger padding: a slip in the size formula always shows there
+            sh, sw = (1, max(sh, sw, 2)) if ph > pw else (max(sh, sw, 2), 1)
+        h, w = ints(rng, 10, 13, 1)[0], ints(rng, 14, 18, 1)[0]  # at least two rows and columns of output
+        if rng.random() < 0.5:
+            h, w = w, h
+        cases.append(("(h, w) stride and padding whose parts differ, a non-square input and kernel",
+                      (n, c, h, w), (f, c, kh, kw), True, (sh, sw), (ph, pw)))
+    run_cases(student, reference, rng, spec, cases)
+
+
+def test_forward_edge_cases(student, reference, rng, spec):
+    """One case of each edge: big strides, 1x1 kernels, no bias, 1x1 outputs, wide padding, N = C = F = 1."""
+    cases = []
+    n, c, f = batch(rng)
+    k = ints(rng, 2, 3, 1)[0]
+    s = k + ints(rng, 1, 2, 1)[0]
+    cases.append(("a stride larger than the kernel", (n, c, *ints(rng, 8, 14)), (f, c, k, k), True, s, 1))
+    n, c, f = batch(rng)
+    cases.append(("a 1x1 kernel with stride 2 and padding 1", (n, c, *ints(rng, 3, 9)), (f, c, 1, 1), True, 2, 1))
+    n, c, f = batch(rng)
+    cases.append(("a 1x1 kernel, stride 1, no padding", (n, c, *ints(rng, 3, 9)), (f, c, 1, 1), True, 1, 0))
+    n, c, f = batch(rng)
+    cases.append(("no bias (b=None)", (n, c, *ints(rng, 4, 9)), (f, c, 3, 3), False, 1, 1))
+    n, c, f = batch(rng)
+    h, w = ints(rng, 2, 6)
+    cases.append(("a kernel as large as the padded input (a 1x1 output)", (n, c, h, w), (f, c, h + 2, w + 2), True, 1, 1))
+    n, c, f = batch(rng)
+    k = ints(rng, 1, 3, 1)[0]
+    cases.append(("padding wider than the kernel", (n, c, *ints(rng, 2, 6)), (f, c, k, k + 1), True, 1, k + 2))
+    cases.append(("a single image, one channel, one filter", (1, 1, *ints(rng, 4, 9)), (1, 1, 3, 2), True, 1, 1))
+    run_cases(student, reference, rng, spec, cases)
+
+
+def test_speed(student, reference, rng, spec):
+    """conv2d_forward on a real batch, timed by the judge around the call (the data's round trip included),
+    against a budget that grows with the reference's time measured here right before and after."""
+    p = spec.parameter
+    n, c, size, f, k = (p(name) for name in ("speed_batch", "speed_channels", "speed_size", "speed_filters",
+                                              "speed_kernel"))
+    floor, factor, transfer = p("speed_floor_seconds"), p("speed_factor"), p("speed_transfer_seconds")
+    x, w, b = rng.normal(size=(n, c, size, size)), rng.normal(size=(f, c, k, k)), rng.normal(size=f)
+    setting = (f"a batch of {n} {c}x{size}x{size} images with {f} {k}x{k} filters, stride 1, padding {k // 2}")
+
+    def reference_seconds() -> float:
+        start = time.perf_counter()
+        reference.conv2d_forward(x, w, b, 1, k // 2)
+        return time.perf_counter() - start
+
+    def budget(reference_time: float) -> float:
+        return max(floor, factor * reference_time) + transfer
+
+    def explain(seconds: float, reference_time: float) -> str:
+        return (f"conv2d_forward took {seconds:.2f} s on {setting}; the budget is {budget(reference_time):.2f} s "
+                f"(the larger of {floor:g} s and {factor:g} x the reference's {reference_time:.3f} s, plus {transfer:g} s "
+                "for moving the data). A Python loop over output positions is too slow: let NumPy do the loops "
+                "(for example one matrix product per kernel tap, or sliding_window_view with einsum or tensordot)")
+
+    before = min(reference_seconds() for _ in range(2))
+    probe = student.call("conv2d_forward", x[:p("speed_probe_batch")], w, b, 1, k // 2)
+    if probe.seconds > budget(before):
+        raise AssertionError(f"the first {p('speed_probe_batch')} images alone took {probe.seconds:.2f} s, more than "
+                             f"the whole batch may take. " + explain(probe.seconds, before))
+    expected = reference.conv2d_forward(x, w, b, 1, k // 2)
+    reference_time = before
+    best = None
+    for attempt in (1, 2):  # a second try only for a time near the budget: a busy machine is not the student's fault
+        result = student.call("conv2d_forward", x, w, b, 1, k // 2)
+        reference_time = max(reference_time, reference_seconds())
+        if attempt == 1:
+            check_output(result.value, expected, output_mistakes(reference.conv2d_forward, x, w, b, 1, k // 2), spec,
+                         f"the speed check is credited for a correct output only; conv2d_forward on {setting}")
+        best = result.seconds if best is None else min(best, result.seconds)
+        if best <= budget(reference_time) or best > 2 * budget(reference_time):
+            break
+    assert best <= budget(reference_time), explain(best, reference_time)

@@ -1,0 +1,300 @@
+"""Visible checks of the conv assignment: PyTorch's conv2d as the oracle, and the errors the API promises.
+
+Students may run these with ``grader check conv``; their inputs are fixed or come from a public seed.
+When an output is wrong, the check looks for the mistake it matches (a flipped kernel, padding on one
+side only, a ceiling in the size formula, ...), computed here with PyTorch, and names it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+
+from grader.testing import BadResult, as_array, assert_close, expect_raises
+
+
+def pair(value) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def torch_conv(x, w, b=None, stride=1, padding=0) -> np.ndarray:
+    """The oracle: torch.nn.functional.conv2d in float64."""
+    t = lambda a: torch.tensor(np.ascontiguousarray(a), dtype=torch.float64)  # noqa: E731
+    return F.conv2d(t(x), t(w), None if b is None else t(b), stride=pair(stride), padding=pair(padding)).numpy()
+
+
+def torch_output_shape(h, w, kernel, stride=1, padding=0) -> tuple[int, int]:
+    """(H', W') as torch's conv2d computes it, on a zero image of that size."""
+    (kh, kw) = pair(kernel)
+    out = torch_conv(np.zeros((1, 1, h, w)), np.zeros((1, 1, kh, kw)), None, stride, padding)
+    return out.shape[2], out.shape[3]
+
+
+# ------------------------------------------------------------------------ the mistakes students make
+
+def size_mistakes(h, w, kernel, stride, padding):
+    """(what the student did, the (H', W') it gives) for the classic slips in the size formula."""
+    (kh, kw), (sh, sw), (ph, pw) = pair(kernel), pair(stride), pair(padding)
+
+    def sizes(rule, k=(kh, kw), s=(sh, sw), p=(ph, pw)):
+        return rule(h, k[0], s[0], p[0]), rule(w, k[1], s[1], p[1])
+
+    yield ("the ceiling of (H + 2p - k) / s instead of its floor: a window that would run past the padded "
+           "input does not count, so use floor division //", sizes(lambda n, k, s, p: -(-(n + 2 * p - k) // s) + 1))
+    yield ("the padding counted once (H + p - k): zeros are added on both sides, so it is H + 2p - k",
+           sizes(lambda n, k, s, p: (n + p - k) // s + 1))
+    yield "the + 1 left out: the first window sits at position 0", sizes(lambda n, k, s, p: (n + 2 * p - k) // s)
+    yield ("the padding ignored", sizes(lambda n, k, s, p: (n - k) // s + 1))
+    right = sizes(lambda n, k, s, p: (n + 2 * p - k) // s + 1)
+    yield "(W', H'): the two sizes in the wrong order", (right[1], right[0])
+    yield ("the (h, w) pairs read the other way round (the first number of a pair is for the height)",
+           sizes(lambda n, k, s, p: (n + 2 * p - k) // s + 1, (kw, kh), (sw, sh), (pw, ph)))
+
+
+def output_mistakes(conv, x, w, b, stride, padding):
+    """(what the student did, a thunk giving what that produces): an array, or a shape for shape-only slips.
+    ``conv`` is the oracle; every alternative is computed here, never taken from the student."""
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    n, f = x.shape[0], w.shape[0]
+    kh, kw = w.shape[2:]
+    size = tuple(x.shape[2 + i] + 2 * (ph, pw)[i] - (kh, kw)[i] for i in (0, 1))  # H + 2p - k, W + 2p - k
+    right = (size[0] // sh + 1, size[1] // sw + 1)
+    yield ("an output size from the ceiling of (H + 2p - k) / s; it is the floor, floor((H + 2p - k) / s) + 1",
+           (n, f, -(-size[0] // sh) + 1, -(-size[1] // sw) + 1))
+    yield ("an output size with the padding counted once, floor((H + p - k) / s) + 1 (zeros go on both sides)",
+           (n, f, (size[0] - ph) // sh + 1, (size[1] - pw) // sw + 1))
+    yield "the layout (N, H', W', F); the output is (N, F, H', W')", (n, right[0], right[1], f)
+    if kh > 1 or kw > 1:
+        yield ("a convolution with the kernel flipped; conv2d_forward is a cross-correlation: "
+               "use w as it is, without reversing its rows and columns", lambda: conv(x, w[:, :, ::-1, ::-1], b, stride, padding))
+    if kh > 1 and kw > 1:
+        yield "the kernel flipped upside down (its rows reversed)", lambda: conv(x, w[:, :, ::-1, :], b, stride, padding)
+        yield "the kernel flipped left to right (its columns reversed)", lambda: conv(x, w[:, :, :, ::-1], b, stride, padding)
+    if ph or pw:
+        def padded(top, bottom, left, right):
+            return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+        where = "zero padding on the bottom and right only ({} there, none on the top and left); pad p on all four sides"
+        yield (where.format("2p"), lambda: conv(padded(0, 2 * ph, 0, 2 * pw), w, b, stride, 0))
+        yield (where.format("p"), lambda: conv(padded(0, ph, 0, pw), w, b, stride, 0))
+        where = "zero padding on the top and left only ({} there, none on the bottom and right); pad p on all four sides"
+        yield (where.format("2p"), lambda: conv(padded(2 * ph, 0, 2 * pw, 0), w, b, stride, 0))
+        yield (where.format("p"), lambda: conv(padded(ph, 0, pw, 0), w, b, stride, 0))
+        yield ("no zero padding at all", lambda: conv(x, w, b, stride, 0))
+    if b is not None:
+        yield ("a convolution without the bias: add bias f to every output of filter f",
+               lambda: conv(x, w, None, stride, padding))
+        yield ("the bias added along the last axis (out + b lines b up with the columns): add bias f to filter f's "
+               "outputs, for example out + b.reshape(1, F, 1, 1)", lambda: conv(x, w, None, stride, padding) + b)
+    if sh != sw:
+        yield ("the stride pair read the other way round (its first number is the step down the rows)",
+               lambda: conv(x, w, b, (sw, sh), padding))
+        yield ("the first number of the stride pair used for both directions", lambda: conv(x, w, b, (sh, sh), padding))
+        yield ("the second number of the stride pair used for both directions", lambda: conv(x, w, b, (sw, sw), padding))
+    if ph != pw:
+        yield ("the padding pair read the other way round (its first number is for the top and bottom)",
+               lambda: conv(x, w, b, stride, (pw, ph)))
+    if sh > 1 or sw > 1:
+        yield ("stride 1: the stride was ignored", lambda: conv(x, w, b, 1, padding))
+
+
+def matching_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, tol) -> list[str]:
+    """The known mistakes the student's output matches (at most two): shape-only ones when the shape is
+    wrong, then those whose output has the student's shape and values."""
+    mistakes = list(mistakes)
+    shapes = [what for what, made in mistakes if isinstance(made, tuple) and got.shape != expected_shape
+              and got.shape == made]
+    values = []
+    for what, made in mistakes:
+        if isinstance(made, tuple) or len(shapes) + len(values) >= 2:
+            continue
+        try:
+            alternative = made()
+        except (ValueError, RuntimeError):  # that mistake leaves no room for the kernel: it is not this one
+            continue
+        if alternative.shape == got.shape and np.allclose(got, alternative, rtol=tol.rtol, atol=tol.atol):
+            values.append(what)
+    return (shapes + values)[:2]
+
+
+def explain_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, spec) -> str:
+    found = matching_mistakes(mistakes, got, expected_shape, spec.tolerance("mistake"))
+    return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
+
+
+def check_output(value, expected, mistakes, spec, what: str) -> None:
+    """The output must have the expected shape and values; if not, name the known mistake it matches."""
+    got = as_array(value, f"{what}: the output")
+    problem = None
+    if got.shape != expected.shape:
+        problem = f"{what}: the output has shape {got.shape}, expected {expected.shape}"
+    else:
+        try:
+            assert_close(got, expected, spec.tolerance("forward"), what, reveal=True)
+        except AssertionError as exc:
+            problem = str(exc)
+    if problem is not None:
+        raise AssertionError(problem + explain_mistakes(mistakes, got, expected.shape, spec))
+
+
+def as_sizes(value, what: str) -> tuple[int, int]:
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadResult(f"{what} should return a pair (H', W'), got {value!r}")
+    for v in value:
+        if isinstance(v, float) and not v.is_integer():
+            raise BadResult(f"{what} returned {tuple(value)}: sizes are whole numbers; use floor division //")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BadResult(f"{what} returned {tuple(value)}: the sizes should be ints (a shape for np.zeros)")
+    return int(value[0]), int(value[1])
+
+
+# ------------------------------------------------------------------------ conv2d_output_shape
+
+SHAPE_CASES = [  # (h, w, kernel, stride, padding); None: leave the argument to its default
+    (32, 32, 3, 1, 1),
+    (28, 28, 5, None, None),
+    (224, 224, 7, 2, 3),
+    (7, 9, (3, 4), (2, 3), (1, 0)),
+    (15, 20, 4, 3, 2),
+    (10, 6, 1, 3, None),
+    (6, 13, (2, 5), (4, 2), (0, 3)),
+    (4, 4, 6, 1, 1),
+    (1, 1, 1, None, None),
+    (9, 13, (2, 6), (5, 4), (2, 1)),
+]
+
+
+def shape_call(student, h, w, kernel, stride, padding):
+    """Call conv2d_output_shape, leaving out the arguments that are None (their defaults)."""
+    args = [h, w, kernel, stride, padding]
+    while args[-1] is None:
+        args.pop()
+    text = ", ".join(repr(a) for a in args)
+    return student.conv2d_output_shape(*args), f"conv2d_output_shape({text})"
+
+
+def int_or_pair(rng, low: int, high: int):
+    """An int from low to high, or half of the time an (h, w) pair of them."""
+    if rng.random() < 0.5:
+        return int(rng.integers(low, high + 1))
+    return tuple(int(v) for v in rng.integers(low, high + 1, size=2))
+
+
+def test_output_shape_matches_torch(student, public_rng):
+    """The named cases above and random ones: (H', W') must be what torch's conv2d produces."""
+    cases = list(SHAPE_CASES)
+    while len(cases) < 30:
+        h, w = (int(v) for v in public_rng.integers(1, 41, size=2))
+        kernel, stride, padding = (int_or_pair(public_rng, *r) for r in ((1, 7), (1, 4), (0, 3)))
+        (kh, kw), (ph, pw) = pair(kernel), pair(padding)
+        if h + 2 * ph >= kh and w + 2 * pw >= kw:
+            cases.append((h, w, kernel, stride, padding))
+    for h, w, kernel, stride, padding in cases:
+        value, call = shape_call(student, h, w, kernel, stride, padding)
+        got = as_sizes(value, call)
+        expected = torch_output_shape(h, w, kernel, 1 if stride is None else stride, 0 if padding is None else padding)
+        if got != expected:
+            mistake = next((what for what, sizes in size_mistakes(h, w, kernel, stride or 1, padding or 0)
+                            if sizes == got), None)
+            raise AssertionError(f"{call} returned {got}, but torch's conv2d gives an output of {expected}"
+                                 + (f": yours is {mistake}" if mistake else ""))
+
+
+TOO_SMALL = [  # (h, w, kernel, stride, padding, why)
+    (4, 4, 5, 1, 0, "a 5x5 kernel on a 4x4 input"),
+    (3, 8, (6, 2), 1, (1, 0), "a kernel 6 tall on an input 3 tall padded to 5"),
+    (10, 2, 3, 1, 0, "a kernel 3 wide on an input 2 wide"),
+    (4, 10, 5, 2, 0, "a kernel 5 tall with stride 2 on an input 4 tall (floor((4 - 5) / 2) + 1 = 0; "
+                     "rounding -0.5 up or towards zero, as int() does, would give 1)"),
+    (6, 6, (3, 9), (1, 3), (0, 1), "a kernel 9 wide on an input 6 wide padded to 8"),
+]
+
+
+def test_output_shape_too_small_raises(student):
+    """A kernel larger than the padded input, in either direction, is a ValueError."""
+    for h, w, kernel, stride, padding, why in TOO_SMALL:
+        call = f"conv2d_output_shape({h}, {w}, {kernel!r}, {stride!r}, {padding!r})"
+        expect_raises(ValueError, lambda: student.conv2d_output_shape(h, w, kernel, stride, padding),  # noqa: B023
+                               f"{call}, {why}: an output size below 1 means the kernel does not fit, so it")
+
+
+# ------------------------------------------------------------------------ conv2d_forward
+
+FORWARD_CASES = [  # (what, x shape, w shape, bias?, stride, padding); stride None: the defaults
+    ("a square batch, 3x3 filters, stride 1, padding 1", (2, 3, 8, 8), (4, 3, 3, 3), True, 1, 1),
+    ("the defaults (stride 1, padding 0, no bias)", (2, 2, 6, 7), (3, 2, 3, 3), False, None, None),
+    ("a non-square input and a non-square kernel", (2, 2, 7, 10), (3, 2, 2, 4), True, 1, 0),
+    ("stride 2 that does not divide H + 2p - k evenly, padding 2", (2, 3, 9, 10), (2, 3, 4, 4), True, 2, 2),
+    ("(h, w) stride (2, 3) and padding (1, 2)", (2, 2, 9, 11), (3, 2, 3, 2), True, (2, 3), (1, 2)),
+    ("stride 3, larger than the 2x2 kernel", (2, 3, 10, 11), (2, 3, 2, 2), True, 3, 0),
+    ("a 1x1 kernel with stride 2 and padding 1", (2, 4, 6, 7), (3, 4, 1, 1), True, 2, 1),
+    ("no bias (b=None) and padding (2, 1)", (2, 3, 6, 5), (2, 3, 3, 2), False, 1, (2, 1)),
+    ("a single image, one channel, one filter", (1, 1, 5, 6), (1, 1, 3, 2), True, 1, 0),
+    ("a kernel as large as the padded input (a 1x1 output)", (2, 3, 4, 5), (2, 3, 6, 7), True, 1, 1),
+    ("padding 3, wider than the 2x3 kernel, stride 2", (1, 2, 4, 4), (2, 2, 2, 3), True, 2, 3),
+]
+
+
+def random_forward_cases(rng, count: int):
+    """Random sizes; stride and padding as ints or as (h, w) pairs; a bias most of the time."""
+    cases = []
+    while len(cases) < count:
+        n, c, f = (int(v) for v in rng.integers(1, 4, size=3))
+        h, w = (int(v) for v in rng.integers(1, 13, size=2))
+        kh, kw = (int(v) for v in rng.integers(1, 6, size=2))
+        sh, sw = (int(v) for v in rng.integers(1, 4, size=2))
+        ph, pw = (int(v) for v in rng.integers(0, 3, size=2))
+        if rng.random() < 0.5:
+            sw, pw = sh, ph
+        if h + 2 * ph < kh or w + 2 * pw < kw:
+            continue
+        stride = sh if sh == sw else (sh, sw)
+        padding = ph if ph == pw else (ph, pw)
+        cases.append((f"random case {len(cases) + 1}", (n, c, h, w), (f, c, kh, kw), bool(rng.random() < 0.8),
+                      stride, padding))
+    return cases
+
+
+def test_forward_matches_torch(student, public_rng, spec):
+    """Every named case and 12 random ones against torch's conv2d; the inputs must come back unchanged."""
+    for what, x_shape, w_shape, with_bias, stride, padding in FORWARD_CASES + random_forward_cases(public_rng, 12):
+        x, w = public_rng.normal(size=x_shape), public_rng.normal(size=w_shape)
+        b = public_rng.normal(size=w_shape[0]) if with_bias else None
+        if stride is None:
+            args, call = [x, w], f"conv2d_forward(x {x_shape}, w {w_shape})"
+            stride, padding = 1, 0
+        else:
+            args = [x, w, b, stride, padding]
+            call = (f"conv2d_forward(x {x_shape}, w {w_shape}, {'b' if with_bias else 'None'}, "
+                    f"stride={stride!r}, padding={padding!r})")
+        before = [None if a is None else np.copy(a) for a in args[:3]]
+        result = student.call("conv2d_forward", *args, echo=True)
+        expected = torch_conv(x, w, b, stride, padding)
+        check_output(result.value, expected, output_mistakes(torch_conv, x, w, b, stride, padding), spec,
+                     f"{what}: {call}")
+        args_after = result.args_after[0]
+        for name, old, new in zip(("x", "w", "b"), before, args_after, strict=False):
+            if old is not None and not np.array_equal(old, new):
+                raise AssertionError(f"{what}: conv2d_forward changed its argument {name} in place; "
+                                     "leave the inputs alone (np.pad and slicing make new arrays)")
+
+
+BAD_SHAPES = [  # (x shape, w shape, padding, why)
+    ((2, 3, 6, 6), (4, 2, 3, 3), 0, "x has 3 channels but the filters expect 2"),
+    ((2, 3, 6, 6), (4, 1, 3, 3), 1, "x has 3 channels but the filters expect 1 (broadcasting would hide it)"),
+    ((2, 1, 6, 6), (4, 3, 3, 3), 0, "x has 1 channel but the filters expect 3 (broadcasting would hide it)"),
+    ((2, 3, 4, 9), (2, 3, 7, 3), 1, "the kernel is 7 tall, the input padded by 1 only 6"),
+    ((1, 2, 8, 3), (2, 2, 2, 4), 0, "the kernel is 4 wide, the input only 3"),
+]
+
+
+def test_forward_bad_shapes_raise(student, public_rng):
+    """Mismatched channels (also where NumPy would broadcast) and kernels that do not fit are ValueErrors."""
+    for x_shape, w_shape, padding, why in BAD_SHAPES:
+        x, w, b = public_rng.normal(size=x_shape), public_rng.normal(size=w_shape), public_rng.normal(size=w_shape[0])
+        expect_raises(ValueError, lambda: student.conv2d_forward(x, w, b, 1, padding),  # noqa: B023
+                               f"conv2d_forward(x {x_shape}, w {w_shape}, b, stride=1, padding={padding}), where {why},")
+    x, w = public_rng.normal(size=(2, 3, 4, 5)), public_rng.normal(size=(2, 3, 5, 5))
+    expect_raises(ValueError, lambda: student.conv2d_forward(x, w, None, 2, 0),
+                           "conv2d_forward(x (2, 3, 4, 5), w (2, 3, 5, 5), None, stride=2, padding=0), where the kernel "
+                           "is 5 tall and the input only 4 (floor((4 - 5) / 2) + 1 = 0),")
