@@ -7,7 +7,9 @@ inputs or the expected numbers.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +17,17 @@ from grader.errors import BadResult, StudentError
 from grader.spec import Tolerance
 
 TINY = 1e-300
+
+
+def load_sibling(check_file: str, name: str):
+    """A helper module kept beside the checks (``checks/<name>.py``), loaded by path: the checks
+    folder is not a package and pytest's importlib mode puts nothing on ``sys.path``.
+    Use as ``common = load_sibling(__file__, "common")``."""
+    path = Path(check_file).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_grader_checks_{path.parent.parent.name}_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def relative_error(a, b) -> np.ndarray:
@@ -163,5 +176,5 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
     return theta
 
 
-__all__ = ["relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
+__all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
            "expect_raises", "trajectory_check", "run_optimizer", "BadResult"]
