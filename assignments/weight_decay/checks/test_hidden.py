@@ -1,0 +1,302 @@
+"""Hidden checks of the weight_decay assignment: the reference solution on inputs from a secret seed.
+
+Messages say which case, which step and which element went wrong, never the inputs or the expected
+numbers. Every loss that decides a grade is computed here, from the θ the student's functions return.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.polynomial.legendre import legvander
+
+from grader.surfaces import LinearRegression, rastrigin_grad, rosenbrock_grad
+from grader.testing import as_array, as_float, as_step, assert_close, trajectory_check
+
+SGD_RESULT = "sgd_weight_decay's result (the new theta alone: it keeps no state)"
+
+
+def random_shape(rng) -> tuple[int, ...]:
+    """A vector, a weight matrix or a 3-d tensor: the penalty sums over every element whatever the shape."""
+    return [(int(rng.integers(1, 9)),), (int(rng.integers(2, 6)), int(rng.integers(2, 6))), (2, 3, 4)][rng.integers(3)]
+
+
+def random_lambda(rng) -> float:
+    """λ from 1e-3 to 10 but never near 1, where forgetting λ would not show."""
+    return float(10.0 ** rng.choice([rng.uniform(-3, -0.3), rng.uniform(0.3, 1)]))
+
+
+def penalty_cases(rng):
+    """(name, theta): ordinary, tiny, huge and mixed scales, each in a random shape."""
+    for case, scale in (("ordinary values", 1.0), ("tiny values (about 1e-8)", 1e-8), ("huge values (about 1e6)", 1e6),
+                        ("values from 1e-6 to 1e4", None)):
+        shape = random_shape(rng)
+        s = 10.0 ** rng.uniform(-6, 4, size=shape) if scale is None else scale
+        yield case, rng.normal(size=shape) * s
+
+
+# ---------------------------------------------------------------------------- penalty and gradient
+
+
+def test_l2_penalty_values(student, reference, rng, spec):
+    tol = spec.tolerance("penalty")
+    for case, theta in penalty_cases(rng):
+        for lam in (random_lambda(rng), random_lambda(rng)):
+            expected = reference.l2_penalty(theta, lam)
+            got = as_float(student.l2_penalty(theta, lam), f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
+            assert_close(got, expected, tol, f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
+    assert_close(as_float(student.l2_penalty(rng.normal(size=5), 0.0), "l2_penalty with lam = 0"), 0.0, tol,
+                 "l2_penalty with lam = 0")
+
+
+def test_l2_grad_values(student, reference, rng, spec):
+    tol = spec.tolerance("step")
+    for case, theta in penalty_cases(rng):
+        g = rng.normal(size=theta.shape) * 10.0 ** rng.uniform(-3, 3)
+        lam = random_lambda(rng)
+        got = as_array(student.l2_grad(g, theta, lam), f"l2_grad's result, {case}", theta.shape)
+        assert_close(got, reference.l2_grad(g, theta, lam), tol,
+                     f"l2_grad, {case}, a theta of {theta.ndim} dimension(s)")
+
+
+def test_sgd_weight_decay_step(student, reference, rng, spec):
+    tol = spec.tolerance("step")
+    for i, (case, theta) in enumerate(penalty_cases(rng)):
+        g = rng.normal(size=theta.shape) * 10.0 ** rng.uniform(-3, 3)
+        lr, lam = 10.0 ** rng.uniform(-4, -1), (0.0 if i == 3 else random_lambda(rng))
+        got = as_array(student.sgd_weight_decay(theta, g, lr, lam), f"{SGD_RESULT}, {case},", theta.shape)
+        which = "lam = 0 (plain gradient descent)" if lam == 0 else "lam > 0"
+        assert_close(got, reference.sgd_weight_decay(theta, g, lr, lam), tol, f"sgd_weight_decay, {case}, {which}")
+
+
+# ------------------------------------------------------------------ weight decay = L2 for gradient descent
+
+
+def gd_problems(rng):
+    """(name, gradient, θ₀, lr): the banana, and polynomial regressions with θ a (2, 25) matrix."""
+    yield "Rosenbrock", rosenbrock_grad, np.array([-1.5, 2.0]) + rng.uniform(-0.2, 0.2, size=2), rng.uniform(1e-4, 3e-4)
+    problem = PolynomialRegression(rng, sets=2)
+    yield "a polynomial regression", problem.grad, problem.theta0, problem.stable_lr()
+
+
+def test_gd_on_l2_trajectory(student, reference, rng, spec):
+    """Gradient descent on L + R, written as θ − η l2_grad(g, θ, λ) with the student's l2_grad, and the student's
+    sgd_weight_decay must both walk the reference's path (so, the same path), step by step."""
+    tol = spec.tolerance("step")
+
+    def reference_step(theta, g, state, lr, lam):
+        return reference.sgd_weight_decay(theta, g, lr, lam), state
+
+    def sgd_step(theta, g, state, lr, lam):
+        return as_array(student.sgd_weight_decay(theta, g, lr, lam), SGD_RESULT, theta.shape), state
+
+    def gd_on_l_plus_r(theta, g, state, lr, lam):
+        return theta - lr * as_array(student.l2_grad(g, theta, lam), "l2_grad's result", theta.shape), state
+
+    for surface, grad, theta0, lr in gd_problems(rng):
+        lam = rng.uniform(0.05, 1.0)
+        trajectory_check(gd_on_l_plus_r, reference_step, grad, theta0, 100, tol,
+                         f"gradient descent on L + R with your l2_grad, theta - lr * l2_grad(g, theta, lam), on {surface}",
+                         lr=lr, lam=lam)
+        trajectory_check(sgd_step, reference_step, grad, theta0, 100, tol, f"your sgd_weight_decay on {surface}",
+                         lr=lr, lam=lam)
+
+
+# ----------------------------------------------------------------------------------------- AdamW
+
+
+def adamw_variant(mistake: str):
+    """The judge's own AdamW with one named mistake, to say which one a wrong step matches."""
+
+    def step(theta, g, state, lr, weight_decay=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
+        t = state.get("t", 0) + 1
+        if mistake.startswith("coupled"):
+            g = g + (2.0 if mistake == "coupled 2" else 1.0) * weight_decay * theta
+        m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
+        v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
+        if mistake == "no bias correction":
+            update = m / (np.sqrt(v) + eps)
+        else:
+            update = m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)
+        new = {"t": t, "m": m, "v": v}
+        if mistake.startswith("coupled"):
+            return theta - lr * update, new
+        if mistake == "decay after":
+            return (theta - lr * update) * (1 - lr * weight_decay), new
+        if mistake == "shrink without lr":
+            return theta * (1 - weight_decay) - lr * update, new
+        return theta * (1 - lr * weight_decay) - lr * update, new
+
+    return step
+
+
+ADAMW_MISTAKES = {
+    "coupled 1": "your adamw matches Adam on L + R: weight decay coupled into the gradient (Adam run on "
+                 "g + weight_decay * theta); AdamW shrinks theta outside Adam's update",
+    "coupled 2": "your adamw matches Adam on L + R: weight decay coupled into the gradient (Adam run on "
+                 "g + 2 weight_decay * theta); AdamW shrinks theta outside Adam's update",
+    "decay after": "it matches decaying after the Adam step; AdamW shrinks theta first, then takes the Adam step "
+                   "from the shrunk theta",
+    "no bias correction": "it matches AdamW without bias correction: m_hat = m / (1 - beta1**t) and "
+                          "v_hat = v / (1 - beta2**t), with t = 1 on the first call",
+    "shrink without lr": "it matches a shrink factor of (1 - weight_decay); the decoupled decay is "
+                         "theta * (1 - lr * weight_decay)",
+}
+
+
+def adamw_cases(rng):
+    """(name, shape, gradient scale, defaults?): as for Adam, with weight decay large enough to show."""
+    yield "ordinary gradients", (4, 3), np.ones((4, 3)), False
+    yield "tiny gradients (about 1e-12)", (5,), np.full(5, 1e-12), True
+    yield "huge gradients (about 1e8)", (5,), np.full(5, 1e8), False
+    yield "gradients from 1e-12 to 1e8", (7,), 10.0 ** rng.uniform(-12, 8, size=7), True
+    yield "ordinary gradients", (6,), np.ones(6), True
+
+
+def random_adamw_hyper(rng) -> dict:
+    return {"weight_decay": rng.uniform(0.1, 1.0), "beta1": rng.uniform(0.5, 0.95), "beta2": rng.uniform(0.9, 0.9999),
+            "eps": 10.0 ** rng.uniform(-8, -4)}
+
+
+def test_adamw_step(student, reference, rng, spec):
+    """One and two steps from an empty state; a wrong step is compared with the classic AdamW mistakes."""
+    tol = spec.tolerance("step")
+    for case, shape, scale, defaults in adamw_cases(rng):
+        theta = rng.normal(size=shape)
+        lr = 10.0 ** rng.uniform(-2, -1)
+        hyper = {} if defaults else random_adamw_hyper(rng)
+        state_ref, state = {}, {}
+        variants = {name: (adamw_variant(name), {}) for name in ADAMW_MISTAKES}
+        for t in (1, 2):
+            g = rng.normal(size=shape) * scale
+            expected, state_ref = reference.adamw(theta, g, state_ref, lr, **hyper)
+            got, state = as_step(student.adamw(theta, g, state, lr, **hyper), "adamw", shape)
+            predictions = {}
+            for name, (step, variant_state) in variants.items():
+                predictions[name], new_state = step(theta, g, variant_state, lr, **hyper)
+                variants[name] = (step, new_state)
+            which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
+            settings = "default hyperparameters" if defaults else "other hyperparameters"
+            what = f"adamw, {case}, {settings}, {which}"
+            try:
+                assert_close(got, expected, tol, what)
+            except AssertionError as exc:
+                for name, message in ADAMW_MISTAKES.items():
+                    if np.all(np.isfinite(got)) and np.allclose(got, predictions[name], rtol=1e-9, atol=0):
+                        raise AssertionError(f"{exc}: {message}") from None
+                raise
+            theta = expected
+
+
+# Settings near the lecture's demonstrations; each trajectory is compared step by step.
+SURFACES = {
+    "Rosenbrock": (rosenbrock_grad, lambda rng: np.array([-1.5, 2.0]) + rng.uniform(-0.2, 0.2, size=2), (0.01, 0.05)),
+    "Rastrigin": (rastrigin_grad, lambda rng: np.array([-4.5, 4.5]) + rng.uniform(-0.3, 0.3, size=2), (0.01, 0.1)),
+    "a linear regression": (LinearRegression.course_data().grad, lambda rng: rng.normal(size=3), (0.01, 0.1)),
+}
+
+
+def test_adamw_trajectories(student, reference, rng, spec):
+    for surface, (grad, start, rates) in SURFACES.items():
+        lr = rates[int(rng.integers(2))]
+        trajectory_check(student.adamw, reference.adamw, grad, start(rng), 200, spec.tolerance("step"),
+                         f"adamw on {surface}", lr=lr, **random_adamw_hyper(rng))
+
+
+# ------------------------------------------------------------------------ generalization
+
+
+class PolynomialRegression:
+    """An over-parameterized polynomial regression: one random cubic curve, ``sets`` small training sets of
+    10 noisy points each, a model with 25 Legendre features (degree 24, orthonormal on [-1, 1]) per set, so
+    25 parameters for 10 points, and a shared validation set of 500 points. θ has shape (sets, 25), one row
+    per training set, started from N(0, 0.3²) as a network would be. Without weight decay the part of θ₀
+    the 10 points do not constrain stays, and the fit chases the noise; weight decay removes both."""
+
+    def __init__(self, rng, sets: int, n_train: int = 10, degree: int = 24, n_val: int = 500,
+                 noise: float = 0.3, init: float = 0.3):
+        coef = rng.normal(scale=0.5, size=4)
+        x_train, x_val = rng.uniform(-1, 1, size=(sets, n_train)), rng.uniform(-1, 1, size=n_val)
+        self.y_train = legvander(x_train, 3) @ coef + noise * rng.normal(size=(sets, n_train))
+        self.y_val = legvander(x_val, 3) @ coef + noise * rng.normal(size=n_val)
+        scale = np.sqrt(2 * np.arange(degree + 1) + 1)
+        self.A, self.A_val = legvander(x_train, degree) * scale, legvander(x_val, degree) * scale
+        self.theta0 = rng.normal(scale=init, size=(sets, degree + 1))
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        """The gradient of each set's training MSE with respect to its row of θ."""
+        residual = np.einsum("snd,sd->sn", self.A, theta) - self.y_train
+        return 2 * np.einsum("snd,sn->sd", self.A, residual) / self.y_train.shape[1]
+
+    def stable_lr(self) -> float:
+        """1 / the largest curvature over the sets: gradient descent is stable on every one."""
+        return float(1.0 / max(np.linalg.eigvalsh(2 * a.T @ a / len(a)).max() for a in self.A))
+
+    def validation_losses(self, theta: np.ndarray) -> np.ndarray:
+        """The validation MSE of each training set's model."""
+        residual = theta @ self.A_val.T - self.y_val
+        return np.mean(residual * residual, axis=1)
+
+
+def train(step, problem: PolynomialRegression, steps: int) -> np.ndarray:
+    """θ after ``steps`` steps of ``step(theta, g) -> theta``, gradients computed here."""
+    theta = problem.theta0
+    for _ in range(steps):
+        theta = step(theta, problem.grad(theta))
+        if not np.all(np.isfinite(theta)):
+            break
+    return theta
+
+
+def check_generalization(spec, problem, fn: str, student_step, reference_step, settings: str) -> None:
+    """Trained without and with weight decay by the student's function and by the reference's, on the same data."""
+    steps, tol = int(spec.parameter("generalization_steps")), spec.tolerance("final_loss")
+    loss = {}
+    for who, make in (("student", student_step), ("reference", reference_step)):
+        for decay in (False, True):
+            loss[who, decay] = problem.validation_losses(train(make(decay), problem, steps))
+    before, after = float(np.mean(loss["student", False])), float(np.mean(loss["student", True]))
+    sets = problem.theta0.shape[0]
+    story = (f"{steps} steps of {fn} on an over-parameterized polynomial regression (25 parameters for 10 "
+             f"points, {sets} training sets)")
+    assert np.isfinite(before) and np.isfinite(after) and after < before, (
+        f"{story}: weight decay ({settings}) should lower the mean validation loss, as the reference's does; with "
+        f"yours it went from {before:.4g} without weight decay to {after:.4g} with it")
+    assert_close(loss["student", False], loss["reference", False], tol,
+                 f"{story}: the validation losses your {fn} reaches without weight decay, against the reference's "
+                 "(element i: the model of training set i)")
+    assert_close(loss["student", True], loss["reference", True], tol,
+                 f"{story}: weight decay ({settings}) lowers the mean validation loss your {fn} reaches, but not to "
+                 "the reference's (element i: the model of training set i)")
+
+
+def test_sgd_weight_decay_generalizes(student, reference, rng, spec):
+    problem = PolynomialRegression(rng, sets=int(spec.parameter("generalization_sets")))
+    lr, lam = problem.stable_lr(), float(spec.parameter("sgd_lambda"))
+
+    def student_step(decay):
+        shape, what = problem.theta0.shape, SGD_RESULT
+        return lambda theta, g: as_array(student.sgd_weight_decay(theta, g, lr, lam if decay else 0.0), what, shape)
+
+    def reference_step(decay):
+        return lambda theta, g: reference.sgd_weight_decay(theta, g, lr, lam if decay else 0.0)
+
+    check_generalization(spec, problem, "sgd_weight_decay", student_step, reference_step, f"lam = {lam}")
+
+
+def test_adamw_generalizes(student, reference, rng, spec):
+    problem = PolynomialRegression(rng, sets=int(spec.parameter("generalization_sets")))
+    lr, wd = float(spec.parameter("adamw_lr")), float(spec.parameter("adamw_weight_decay"))
+
+    def stateful(adamw, decay, what):
+        state = {}
+
+        def step(theta, g):
+            nonlocal state
+            theta, state = as_step(adamw(theta, g, state, lr, weight_decay=wd if decay else 0.0), what, theta.shape)
+            return theta
+
+        return step
+
+    check_generalization(spec, problem, "adamw", lambda decay: stateful(student.adamw, decay, "adamw"),
+                         lambda decay: stateful(reference.adamw, decay, "reference adamw"),
+                         f"lr = {lr}, weight_decay = {wd}")
