@@ -20,7 +20,7 @@ def assignment(request):
 
 def test_the_course_has_all_six_assignments():
     """Are the six assignments of the lecture all here?"""
-    assert set(ASSIGNMENTS) >= {"optimizers"}
+    assert set(ASSIGNMENTS) == {"optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay"}
 
 
 def test_the_spec_is_whole(assignment):

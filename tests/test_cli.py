@@ -70,3 +70,16 @@ def test_check_fails_on_the_stub(tmp_path):
     assert result.returncode == 1
     assert "adagrad is not implemented yet" in result.stdout
     assert "0/34" in result.stdout
+
+
+@pytest.mark.parametrize("assignment", ["init", "conv", "cross_entropy", "mixup", "weight_decay"])
+def test_check_and_grade_work_for_every_assignment(tmp_path, assignment):
+    """Do `grader check` (alice: exit 0) and `grader grade` (all examples: exit 0, a report each) work for each assignment?"""
+    examples = sorted((ROOT / "examples" / assignment).glob("*.py"))
+    result = run("check", assignment, str(ROOT / "examples" / assignment / "alice.py"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the visible checks passed" in result.stdout
+    result = run("grade", assignment, *map(str, examples), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    scores = {p.stem: json.loads((tmp_path / p.stem / "report.json").read_text())["score"] for p in examples}
+    assert scores.pop("alice") == 100 and scores and all(s < 100 for s in scores.values()), scores
