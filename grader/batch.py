@@ -14,11 +14,12 @@ from grader.course import course_root, load_assignment
 from grader.errors import SpecError
 from grader.grade import failed_report, grade_submission
 from grader.report import Report, write_gradebook, write_report
+from grader.sandbox import isolation
 from grader.submission import check_exists, submission_id
 
 
 def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: str | None = None,
-              console: Console | None = None) -> list[Report]:
+              sandbox: bool = True, console: Console | None = None) -> list[Report]:
     """Grade every submission, write ``out/<id>/report.json`` and ``out/gradebook.csv``, print a table.
 
     A submission that breaks anything gets a zero report with the reason; the batch goes on.
@@ -28,10 +29,12 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     for path in submissions:
         check_exists(path)
     ids = _unique_ids(submissions)
+    confinement = isolation.detect() if sandbox else isolation.unconfined()
+    console.print(Text(confinement.summary(), style="dim"))
     reports = []
     for path, sid in zip(submissions, ids, strict=True):
         try:
-            report = grade_submission(task, path, sid)
+            report = grade_submission(task, path, sid, isolation=confinement)
         except SpecError:  # the instructor's mistake: it would hit every student the same way
             raise
         except Exception as exc:  # our own bug must not cost the other students their grades

@@ -16,6 +16,7 @@ from grader.course import Assignment, course_secret
 from grader.errors import SpecError
 from grader.plugin import JudgePlugin
 from grader.report import CheckResult, Report
+from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
 from grader.submission import StagingError, stage
 
@@ -23,7 +24,7 @@ JUDGE_INI = Path(__file__).with_name("judge.ini")
 
 
 def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
-                     secret: bytes | None = None) -> Report:
+                     secret: bytes | None = None, isolation: Isolation | None = None) -> Report:
     """Grade one submission. Whatever the submission is or does, a ``Report`` comes back;
     only the instructor's mistakes (``SpecError``) raise."""
     started = time.monotonic()
@@ -42,7 +43,8 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
         except ValueError as exc:  # a file with NUL bytes
             load_error = f"{spec.module}.py could not be loaded: {exc}"
 
-        student = Student(workdir, spec, output, load_error=load_error)
+        isolation = isolation or detect()
+        student = Student(workdir, spec, output, load_error=load_error, isolation=isolation)
         plugin = JudgePlugin(assignment, student, submission, secret or course_secret(assignment.course),
                              visible_only=visible_only)
         try:
@@ -54,6 +56,7 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
         return Report.from_checks(
             assignment=assignment.name, submission=submission, checks=plugin.results(),
             load_error=load_error, output=_read_output(output, spec.limits.output_bytes),
+            protections=isolation.protections,
             seconds=round(time.monotonic() - started, 3),
         )
 

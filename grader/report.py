@@ -38,6 +38,7 @@ class Report(BaseModel):
     max_score: float
     checks: list[CheckResult]
     load_error: str | None = Field(default=None, description="why the submission could not be loaded, if so")
+    protections: list[str] = Field(default_factory=list, description="how the worker was confined")
     output: str = Field(default="", description="the submission's captured stdout and stderr, truncated")
     graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = 0.0

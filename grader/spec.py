@@ -39,6 +39,9 @@ class Limits(_Strict):
     output_bytes: int = Field(default=16 << 10, gt=0, description="captured stdout/stderr kept in a report")
     memory_bytes: int = Field(default=2 << 30, gt=0, description="address-space limit of a worker")
     cpu_seconds: int = Field(default=60, gt=0, description="CPU-time limit of a worker")
+    file_bytes: int = Field(default=64 << 20, gt=0,
+                            description="largest file a worker may write (its output included), and its disk space")
+    processes: int = Field(default=64, gt=0, description="processes and threads a sandboxed worker may run")
 
 
 class Check(_Strict):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import checks_of, not_passed, reference_source, statuses, with_limits
@@ -109,21 +109,21 @@ def test_the_judge_never_imports_student_code(grade, optimizers):
     assert not [m for m in list(sys.modules.values()) if "grader-optimizers" in (getattr(m, "__file__", "") or "")]
 
 
-def test_processes_a_submission_starts_are_killed(grade, optimizers, tmp_path):
-    """Is a child process the submission started (same session) gone when its grade ends?"""
-    pidfile = tmp_path / "pid"
-    source = reference_source() + (f"\nimport subprocess\np = subprocess.Popen(['sleep', '600'])\n"
-                                   f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n")
+def test_processes_a_submission_starts_are_killed(grade, optimizers):
+    """Is a child process the submission started (same session or a new one) gone when its grade ends?"""
+    source = reference_source() + ("\nimport subprocess\np = subprocess.Popen(['sleep', '600'])\n"
+                                   "q = subprocess.Popen(['sleep', '601'], start_new_session=True)\n")
     grade(optimizers, source, "spawns")
-    pid = int(pidfile.read_text())
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail(f"process {pid} started by the submission is still alive")
+    time.sleep(0.2)
+    survivors = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p) in ("sleep 600", "sleep 601")]
+    assert not survivors, f"processes started by the submission are still alive: {survivors}"
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
 
 
 def test_zip_folder_and_corrupt_submissions(grade, optimizers, tmp_path):
@@ -175,13 +175,14 @@ def test_a_check_can_require_a_value_error(optimizers, tmp_path):
     from grader.sandbox.proxy import Student
     from grader.testing import expect_raises
 
-    (tmp_path / "optimizers.py").write_text(
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "optimizers.py").write_text(
         "class Bad(ValueError):\n    pass\n"
         "def gd(kind, *a):\n"
         "    if kind == 'value': raise Bad('fan_in needs 2 dims')\n"
         "    if kind == 'type': raise TypeError('no')\n"
         "    return 1\n")
-    student = Student(tmp_path, optimizers.spec, tmp_path / "out.log")
+    student = Student(tmp_path / "sub", optimizers.spec, tmp_path / "out.log")
     try:
         assert "fan_in needs 2 dims" in expect_raises(ValueError, lambda: student.gd("value"), "gd")
         with pytest.raises(AssertionError, match="should raise ValueError, but it raised TypeError"):

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import ForbiddenAPI, StudentError, StudentTimeout, WorkerCrashed
-from grader.sandbox import codec
+from grader.sandbox import codec, isolation
+from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -30,11 +31,11 @@ class CallResult:
     args_after: list | None = None
 
 
-def _scrubbed_env(workdir: Path) -> dict[str, str]:
+def _scrubbed_env(home: str, tmp: str) -> dict[str, str]:
     return {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(workdir),
-        "TMPDIR": str(workdir),
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": home,
+        "TMPDIR": tmp,
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -48,9 +49,13 @@ def _scrubbed_env(workdir: Path) -> dict[str, str]:
 class Worker:
     """One worker process serving one submission. Not thread-safe; one call at a time."""
 
-    def __init__(self, workdir: Path, module: str, limits: Limits, output: Path, forbidden: list[str] = ()):
+    def __init__(self, workdir: Path, module: str, limits: Limits, output: Path, forbidden: list[str] = (),
+                 isolation: Isolation | None = None, slot: int = 0):
         self.workdir, self.module, self.limits, self.output = workdir, module, limits, output
         self.forbidden = list(forbidden)
+        self.isolation = isolation or detect()
+        self.slot = slot
+        self._starts = 0
         self.proc: subprocess.Popen | None = None
         self.functions: list[str] = []
         self._next_id = 0
@@ -61,14 +66,25 @@ class Worker:
         """Start the process and wait for its hello. ``StudentError`` if the submission fails to load."""
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
+        limits = self.limits
+        sandboxed = self.isolation.namespaces
+        args = [self.module, str(req_r), str(rep_w), str(limits.result_bytes), str(limits.cpu_seconds),
+                str(limits.memory_bytes), str(limits.file_bytes), str(limits.processes if sandboxed else 0),
+                ",".join(self.forbidden)]
+        if sandboxed:
+            newroot = self.output.parent / f"root-{self._starts}"
+            newroot.mkdir()
+            argv = isolation.command(self.isolation, newroot, self.workdir, self.slot,
+                                     max(1, limits.file_bytes >> 20),
+                                     [isolation.PYTHON, "-I", isolation.WORKER, *args])
+            env, cwd = _scrubbed_env("/work", "/tmp"), None
+        else:
+            argv = [sys.executable, "-I", str(WORKER_SCRIPT), *args]
+            env, cwd = _scrubbed_env(str(self.workdir), str(self.workdir)), self.workdir
+        self._starts += 1
         with open(self.output, "ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER_SCRIPT), self.module, str(req_r), str(rep_w),
-                 str(self.limits.result_bytes), str(self.limits.cpu_seconds), str(self.limits.memory_bytes),
-                 ",".join(self.forbidden)],
-                cwd=self.workdir, env=_scrubbed_env(self.workdir), stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w), start_new_session=True,
-            )
+            self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT, pass_fds=(req_r, rep_w), start_new_session=True)
         os.close(req_r)
         os.close(rep_w)
         hello = self._receive(min(deadline, time.monotonic() + self.limits.startup_seconds), "importing it")
@@ -150,9 +166,12 @@ class Worker:
             except subprocess.TimeoutExpired:  # closed its pipe but lives on
                 pass
         self.stop()
+        if code is not None and code > 128 and self.isolation.namespaces:
+            code = 128 - code  # the sandbox's PID 1 (a shell) reports the worker's signal n as 128 + n
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             why = {"SIGKILL": " (killed: memory or CPU limit, or killed itself)", "SIGXCPU": " (CPU time limit)",
-                   "SIGSEGV": " (segmentation fault)"}.get(name, "")
+                   "SIGSEGV": " (segmentation fault)", "SIGXFSZ": " (file-size limit: too much output or a file too large)",
+                   }.get(name, "")
             raise WorkerCrashed(f"the process running the submission died with {name}{why} while {doing}")
         raise WorkerCrashed(f"the process running the submission exited (status {code}) while {doing}")

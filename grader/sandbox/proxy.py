@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 
 from grader.errors import SpecError, StudentError, StudentFault, StudentTimeout
+from grader.sandbox.isolation import Isolation
 from grader.sandbox.process import CallResult, Worker
 from grader.spec import AssignmentSpec
 
 
 class Student:
-    def __init__(self, workdir: Path, spec: AssignmentSpec, output: Path, *, load_error: str | None = None):
+    def __init__(self, workdir: Path, spec: AssignmentSpec, output: Path, *, load_error: str | None = None,
+                 isolation: Isolation | None = None):
         self._spec = spec
-        self._worker = Worker(workdir, spec.module, spec.limits, output, spec.forbidden)
+        self._worker = Worker(workdir, spec.module, spec.limits, output, spec.forbidden, isolation)
         self._fatal: StudentFault | None = StudentError(load_error) if load_error else None
         self._deadline = time.monotonic() + spec.limits.submission_seconds
         self.allowed: frozenset[str] | None = None  # set per check: the functions its spec entry declares

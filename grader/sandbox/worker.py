@@ -1,7 +1,7 @@
 """The worker: the untrusted side of the trust boundary.
 
 Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES CPU_SECONDS
-MEMORY_BYTES FORBIDDEN`` (comma-separated dotted names) in the folder
+MEMORY_BYTES FILE_BYTES PROCESSES FORBIDDEN`` (comma-separated dotted names) in the folder
 that holds one submission. It imports the submission, says hello (the functions it defines, or why
 it could not be loaded), then answers calls until its request pipe closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
@@ -46,18 +46,24 @@ def describe_exception(exc: BaseException, root: str) -> str:
     return "\n".join(lines + [text[:2000]])
 
 
-def limit_resources(cpu_seconds: int, memory_bytes: int) -> None:
+def limit_resources(cpu_seconds: int, memory_bytes: int, file_bytes: int, processes: int) -> None:
     """Set before any student code runs; an unprivileged worker cannot raise hard limits. CPU time
-    gets SIGXCPU at the soft limit (so the report can say why) and SIGKILL a second later."""
+    gets SIGXCPU at the soft limit (so the report can say why) and SIGKILL a second later.
+    ``processes`` 0 leaves RLIMIT_NPROC alone: it counts every process of the uid, and only a
+    sandboxed worker has a uid of its own."""
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if processes:
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
 def main(argv: list[str]) -> None:
     module_name, request_fd, reply_fd, max_bytes = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
-    limit_resources(int(argv[5]), int(argv[6]))
-    forbidden = [name for name in argv[7].split(",") if name]
+    limit_resources(*(int(a) for a in argv[5:9]))
+    forbidden = [name for name in argv[9].split(",") if name]
     codec, guard = _load("codec"), _load("guard")
     guard.Guard(forbidden).install()
     sys.dont_write_bytecode = True

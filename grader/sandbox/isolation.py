@@ -1,0 +1,113 @@
+"""How a worker is confined, decided once per process.
+
+With root, ``unshare`` and ``setpriv`` available and the worker interpreter in place, each worker
+starts in new PID, network, mount, IPC and UTS namespaces, in a minimal read-only root (``/usr``,
+``/lib``, ``/bin``, ``/etc``, the worker interpreter and ``grader/sandbox`` only) with its submission
+copied onto a size-limited tmpfs, and runs as an unprivileged uid with no capabilities. Anywhere
+else it falls back to a plain subprocess with rlimits and says so: ``grader grade`` prints the
+active protections once, and every report lists them.
+
+The worker interpreter is a venv made from the system's Python (``/usr/bin/python3.11``), whose
+files are readable by any uid: the default Python here lives under ``/root``, which an unprivileged
+uid cannot enter (``make setup`` builds it as ``.venv-worker``; ``$GRADER_WORKER_VENV`` overrides).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ENTER_SCRIPT = Path(__file__).with_name("enter.sh")
+SANDBOX_DIR = Path(__file__).parent
+SANDBOX_UID_BASE = 61000  # uid of worker slot k is SANDBOX_UID_BASE + k: RLIMIT_NPROC counts per uid
+_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+ALL_PROTECTIONS = ("rlimits", "scrubbed-environment", "pid-namespace", "network-namespace", "mount-namespace",
+                   "private-root", "unprivileged-uid")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    namespaces: bool
+    venv: Path | None
+    why_not: str = ""
+
+    @property
+    def protections(self) -> list[str]:
+        return list(ALL_PROTECTIONS if self.namespaces else ALL_PROTECTIONS[:2])
+
+    def summary(self) -> str:
+        active = ", ".join(self.protections)
+        if self.namespaces:
+            return f"sandbox: {active}"
+        return f"sandbox: {active} only ({self.why_not})"
+
+
+def worker_venv() -> Path:
+    explicit = os.environ.get("GRADER_WORKER_VENV")
+    return Path(explicit) if explicit else SANDBOX_DIR.parent.parent / ".venv-worker"
+
+
+@cache
+def detect() -> Isolation:
+    """Can workers be confined here? Checked once, with a real trial run."""
+    venv = worker_venv()
+    missing = [tool for tool in ("unshare", "setpriv", "chroot", "mount") if shutil.which(tool, path=_PATH) is None]
+    if sys.platform != "linux":
+        why = "namespaces need Linux"
+    elif os.geteuid() != 0:
+        why = "namespaces and a uid drop need root"
+    elif missing:
+        why = f"missing {', '.join(missing)}"
+    elif not (venv / "bin" / "python").exists():
+        why = f"no worker interpreter at {venv} (run `make setup`)"
+    else:
+        why = _trial(venv)
+    if why:
+        warnings.warn(f"workers run without namespaces or a uid drop: {why}", stacklevel=2)
+        return Isolation(False, None, why)
+    return Isolation(True, venv)
+
+
+_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+PYTHON = "/venv/bin/python"  # the worker interpreter, as the confined process sees it
+WORKER = "/sandbox/worker.py"
+
+
+def command(isolation: Isolation, newroot: Path, submission: Path, slot: int, disk_mb: int,
+            argv: list[str]) -> list[str]:
+    """The command line that runs ``argv`` confined (paths in ``argv`` as seen inside: ``PYTHON``, ``WORKER``)."""
+    return ["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--ipc", "--uts", "--",
+            "/bin/sh", str(ENTER_SCRIPT), str(newroot), str(isolation.venv), str(SANDBOX_DIR), str(submission),
+            str(SANDBOX_UID_BASE + slot), str(disk_mb), "--", *argv]
+
+
+def _trial(venv: Path) -> str:
+    """Start one confined interpreter that reports its uid; an empty string when that works."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="grader-trial-") as tmp:
+        root, work = Path(tmp) / "root", Path(tmp) / "work"
+        root.mkdir()
+        work.mkdir()
+        iso = Isolation(True, venv)
+        cmd = command(iso, root, work, 0, 1, [PYTHON, "-I", "-c", "import os; print(os.getuid())"])
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={"PATH": _PATH})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"trial run failed: {exc}"
+        if done.returncode != 0 or done.stdout.strip() != str(SANDBOX_UID_BASE):
+            return f"trial run failed: {(done.stderr or done.stdout).strip()[-300:]}"
+    return ""
+
+
+def unconfined() -> Isolation:
+    """For trusted code only (``--no-sandbox``): a plain subprocess with rlimits."""
+    return Isolation(False, None, "--no-sandbox")
