@@ -39,6 +39,7 @@ def _scrubbed_env(home: str, tmp: str) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",  # what a submission printed before it was killed still reaches its report
         # One thread each: a class is graded in parallel, and torch's pool does not survive fork().
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",

@@ -1,0 +1,111 @@
+"""The hostile corpus: each file in ``tests/hostile/optimizers/`` attacks the grader one way (its first
+line names the threat). None may earn a point, leave a process behind, change a file outside its
+sandbox, reach the network, see the secret or the course, or outlast its time budget; and a correct
+submission graded right after it, in the same process, keeps full marks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, TEST_SECRET, with_limits
+
+from grader.sandbox.isolation import SANDBOX_UID_BASE, detect
+
+HOSTILE = sorted((Path(__file__).parent / "hostile" / "optimizers").glob("*.py"))
+ALICE = ROOT / "examples" / "optimizers" / "alice.py"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sandbox_available():
+    if os.geteuid() != 0:
+        pytest.skip("the sandbox needs root; without it the grader runs with rlimits only")
+    assert detect().namespaces, f"running as root but the sandbox is off: {detect().why_not}"
+
+
+@pytest.fixture(scope="module")
+def quick(optimizers):
+    return with_limits(optimizers, call_seconds=3.0, startup_seconds=6.0, submission_seconds=45.0,
+                       memory_bytes=1 << 30)
+
+
+@pytest.fixture
+def listener():
+    """A TCP service on loopback, recording every connection it accepts."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    accepted: list = []
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept())
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], accepted
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def sandbox_processes() -> list[str]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        uid = int(text.split("Uid:")[1].split()[0])
+        if SANDBOX_UID_BASE <= uid < SANDBOX_UID_BASE + 1000:
+            found.append(f"{status.parent.name}: {text.splitlines()[0]}")
+    return found
+
+
+def test_there_is_a_hostile_submission_per_threat():
+    """Does the corpus cover the threat list (at least one file per family)?"""
+    threats = " ".join(p.read_text().splitlines()[0] for p in HOSTILE)
+    for words in ("reference", "hidden checks", "environ", "lie", "pickled", "nested", "conftest", "reports",
+                  "processes behind", "kill", "fork", "memory", "network", "patch"):
+        assert words in threats, words
+
+
+@pytest.mark.parametrize("path", HOSTILE, ids=[p.stem for p in HOSTILE])
+def test_a_hostile_submission_earns_nothing_and_harms_nothing(path, quick, grade, tmp_path, listener):
+    """Does the attack score 0 within its budget, with nothing left running, nothing outside changed,
+    no connection made, no secret shown, and does a correct submission graded next keep 100?"""
+    port, accepted = listener
+    victim = tmp_path / "grades" / "victim" / "report.json"
+    victim.parent.mkdir(parents=True)
+    victim.write_text('{"score": 7}')
+    checks_before = sorted(p.name for p in quick.checks_dir.iterdir())
+    pwned = Path("/tmp/grader-pwned")
+    pwned.unlink(missing_ok=True)
+
+    start = time.monotonic()
+    report = grade(quick, path.read_text().replace("PORT=0", f"PORT={port}"), path.stem)
+    elapsed = time.monotonic() - start
+
+    assert report.score == 0, [(c.name, c.status) for c in report.checks if c.status == "passed"]
+    assert elapsed < quick.spec.limits.submission_seconds + 20
+    time.sleep(0.1)
+    assert not sandbox_processes(), sandbox_processes()
+    assert victim.read_text() == '{"score": 7}'
+    assert sorted(p.name for p in quick.checks_dir.iterdir()) == checks_before
+    assert not pwned.exists()
+    assert not accepted, "the submission reached a service on loopback"
+    dumped = report.model_dump_json()
+    assert TEST_SECRET.decode() not in dumped and str(ROOT) not in dumped and str(tmp_path) not in dumped
+    assert len(dumped) < 200_000
+
+    after = grade(quick, ALICE, "alice_after_" + path.stem)
+    assert after.score == 100, [(c.name, c.message) for c in after.checks if c.status != "passed"]
