@@ -108,6 +108,41 @@ def _trial(venv: Path) -> str:
     return ""
 
 
+def kill_uid(uid: int, timeout: float = 2.0) -> None:
+    """Verify that no process runs as ``uid`` (a worker slot's own uid), killing any that does.
+
+    The PID namespace dies with its init, which the judge kills; this is the check behind it."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = _pids_of(uid)
+        if not alive:
+            return
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if time.monotonic() > deadline:
+            warnings.warn(f"processes of sandbox uid {uid} survive: {alive}", stacklevel=2)
+            return
+        time.sleep(0.01)
+
+
+def _pids_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
 def unconfined() -> Isolation:
     """For trusted code only (``--no-sandbox``): a plain subprocess with rlimits."""
     return Isolation(False, None, "--no-sandbox")

@@ -99,7 +99,8 @@ class Worker:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
-        """Kill the worker's whole process group and reap it. Safe to call twice."""
+        """Kill the worker's whole process group (and, sandboxed, its PID namespace), reap it, and
+        verify that no process of its uid is left. Safe to call twice."""
         if self.proc is None:
             return
         for fd in (self._req_w, self._rep_r):
@@ -113,6 +114,8 @@ class Worker:
             pass
         self.proc.wait()
         self.proc = None
+        if self.isolation.namespaces:
+            isolation.kill_uid(isolation.SANDBOX_UID_BASE + self.slot)
 
     # ---------------------------------------------------------------------------------- calls
 
