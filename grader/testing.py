@@ -164,6 +164,23 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
     return path
 
 
+def torch_trajectory(make_optimizer: Callable[[list], object], theta0: np.ndarray,
+                     grads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """θ after each step when the given gradients are fed to a ``torch.optim`` optimizer, in float64:
+    ``torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=0.1), theta0, grads)``. The oracle of
+    visible optimizer checks (judge side only: a worker never gets to call torch.optim)."""
+    import torch
+
+    p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    optimizer = make_optimizer([p])
+    out = []
+    for g in grads:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        optimizer.step()
+        out.append(p.detach().numpy().copy())
+    return out
+
+
 def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
                   steps: int, what: str, **hyper) -> np.ndarray:
     """Run an optimizer freely for ``steps`` steps, gradients computed in the judge; the final θ."""
@@ -177,4 +194,4 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
 
 
 __all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
-           "expect_raises", "trajectory_check", "run_optimizer", "BadResult"]
+           "expect_raises", "trajectory_check", "torch_trajectory", "run_optimizer", "BadResult"]

@@ -9,24 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from grader.testing import as_float, as_step, assert_close
+from grader.testing import as_float, as_step, assert_close, torch_trajectory
 
 
 def random_gradients(rng, steps: int, shape=(6,)) -> list[np.ndarray]:
     """Gradients whose elements live on scales from 1e-3 to 1e3, so that eps and the scaling matter."""
     scales = 10.0 ** rng.uniform(-3, 3, size=shape)
     return [rng.normal(size=shape) * scales for _ in range(steps)]
-
-
-def torch_trajectory(make_optimizer, theta0: np.ndarray, grads: list[np.ndarray]) -> list[np.ndarray]:
-    p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
-    optimizer = make_optimizer([p])
-    out = []
-    for g in grads:
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        optimizer.step()
-        out.append(p.detach().numpy().copy())
-    return out
 
 
 def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray], **hyper) -> list[np.ndarray]:

@@ -17,7 +17,15 @@ import pytest
 import torch
 
 from grader.surfaces import rosenbrock_grad
-from grader.testing import as_array, as_float, as_step, assert_close, relative_error, trajectory_check
+from grader.testing import (
+    as_array,
+    as_float,
+    as_step,
+    assert_close,
+    relative_error,
+    torch_trajectory,
+    trajectory_check,
+)
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -48,18 +56,6 @@ def torch_adamw(params, lr, weight_decay=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
     return torch.optim.AdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)
 
 
-def torch_free_run(make_optimizer, theta0, grads) -> list[np.ndarray]:
-    """θ after each step when the given gradients are fed to a torch optimizer."""
-    p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
-    optimizer = make_optimizer([p])
-    out = []
-    for g in grads:
-        p.grad = torch.tensor(g, dtype=torch.float64)
-        optimizer.step()
-        out.append(p.detach().numpy().copy())
-    return out
-
-
 def student_adamw_run(student, theta0, grads, **hyper) -> list[np.ndarray]:
     theta, state, out = theta0, {}, []
     for t, g in enumerate(grads, 1):
@@ -87,7 +83,7 @@ COUPLED = ("your adamw matches Adam on L + R: weight decay coupled into the grad
 def coupled_adam(theta0, grads, lr, weight_decay, **adam) -> dict[str, list[np.ndarray]]:
     """Adam on L + R, the penalty coupled into the gradient as g + λθ or g + 2λθ (torch Adam's weight_decay)."""
     betas, eps = (adam.get("beta1", 0.9), adam.get("beta2", 0.999)), adam.get("eps", 1e-8)
-    return {c: torch_free_run(lambda ps, c=c: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps,
+    return {c: torch_trajectory(lambda ps, c=c: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps,
                                                                 weight_decay=float(c) * weight_decay), theta0, grads)
             for c in ("1", "2")}
 
@@ -193,7 +189,7 @@ def test_adamw_matches_torch(student, public_rng, spec, surface):
         theta0 = public_rng.normal(size=6)
         grads = [public_rng.normal(size=6) * 10.0 ** public_rng.uniform(-3, 3, size=6) for _ in range(100)]
         got = student_adamw_run(student, theta0, grads, lr=0.01)
-        expected = torch_free_run(lambda ps: torch.optim.AdamW(ps, lr=0.01), theta0, grads)
+        expected = torch_trajectory(lambda ps: torch.optim.AdamW(ps, lr=0.01), theta0, grads)
         for t, (a, e) in enumerate(zip(got, expected, strict=True), 1):
             assert_close(a, e, tol, f"adamw(lr=0.01) with the default hyperparameters vs torch AdamW: step {t} of 100",
                          reveal=True)
@@ -281,7 +277,7 @@ def test_purity(student, public_rng, spec):
                  "sgd_weight_decay = (1 - 2 lr lam) theta - lr grad (purity is credited for correct values only)",
                  reveal=True)
 
-    expected = torch_free_run(lambda ps: torch.optim.AdamW(ps, lr=lr), theta0, grads)
+    expected = torch_trajectory(lambda ps: torch.optim.AdamW(ps, lr=lr), theta0, grads)
     theta, state = theta0, {}
     for t, g in enumerate(grads, 1):
         before = (theta.copy(), g.copy(), {k: np.copy(v) for k, v in state.items()})
