@@ -51,8 +51,7 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
             run_checks(assignment, plugin)
         finally:
             student.close()
-        if student._fatal is not None and load_error is None:
-            load_error = str(student._fatal)
+        load_error = load_error or student.load_failure
         return Report.from_checks(
             assignment=assignment.name, submission=submission, checks=plugin.results(),
             load_error=load_error, output=_read_output(output, spec.limits.output_bytes),

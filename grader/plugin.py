@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from grader.course import Assignment, derive_seed
+from grader.course import Assignment, derive_seed, load_assignment
 from grader.errors import SpecError, StudentFault
 from grader.report import CheckResult
 from grader.sandbox.proxy import Student
@@ -71,8 +71,6 @@ class JudgePlugin:
     @pytest.fixture
     def reference_of(self):
         """Another assignment's reference, by assignment name: ``reference_of("optimizers").adam``."""
-        from grader.course import load_assignment
-
         return lambda name: load_assignment(name, self.assignment.course).load_reference()
 
     @pytest.fixture

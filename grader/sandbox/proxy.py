@@ -57,5 +57,10 @@ class Student:
             self._fatal = exc
             raise
 
+    @property
+    def load_failure(self) -> str | None:
+        """Why the submission could not be loaded (import error, crash or timeout at import), if so."""
+        return str(self._fatal) if self._fatal is not None else None
+
     def close(self) -> None:
         self._worker.stop()
