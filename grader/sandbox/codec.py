@@ -211,6 +211,47 @@ def receive(fd: int, max_bytes: int, deadline: float | None = None):
     return decode(header, blob)
 
 
+def copy(value, max_bytes: int = 1 << 40):
+    """``value`` as it would arrive on the other side: encoded and decoded (plain data, fresh arrays)."""
+    frame = encode(value, max_bytes)
+    _, header_len, _ = _PREFIX.unpack_from(frame)
+    return decode(frame[_PREFIX.size:_PREFIX.size + header_len], frame[_PREFIX.size + header_len:])
+
+
+class Reader:
+    """Frames from a file descriptor, read in large chunks: a stream of many small replies costs a
+    few system calls, not three per frame. Same errors as ``receive``."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buf = bytearray()
+
+    def receive(self, max_bytes: int, deadline: float | None = None):
+        self._fill(_PREFIX.size, deadline, max_bytes)
+        magic, header_len, blob_len = _PREFIX.unpack_from(self._buf)
+        if magic != MAGIC:
+            raise CodecError("malformed message (bad magic)")
+        if header_len > MAX_HEADER_BYTES or header_len + blob_len > max_bytes:
+            raise CodecError(f"result larger than the limit of {max_bytes} bytes")
+        end = _PREFIX.size + header_len + blob_len
+        self._fill(end, deadline, max_bytes)
+        header = bytes(self._buf[_PREFIX.size:_PREFIX.size + header_len])
+        blob = bytes(self._buf[_PREFIX.size + header_len:end])
+        del self._buf[:end]
+        return decode(header, blob)
+
+    def _fill(self, n: int, deadline: float | None, max_bytes: int) -> None:
+        while len(self._buf) < n:
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0 or not select.select([self.fd], [], [], timeout)[0]:
+                    raise TimeoutError
+            chunk = os.read(self.fd, max(n - len(self._buf), 1 << 16))
+            if not chunk:
+                raise EOFError
+            self._buf += chunk
+
+
 def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
     chunks, remaining = [], n
     while remaining:

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Runs as root inside fresh PID, network, mount, IPC and UTS namespaces (started by `unshare`):
-# builds a minimal root from read-only bind mounts, copies the submission onto a size-limited
-# tmpfs, then chroots and drops to an unprivileged uid before Python starts.
-#   enter.sh NEWROOT VENV SANDBOX_DIR SUBMISSION_DIR UID WORK_MB -- WORKER_ARGS...
+# builds a minimal root from read-only bind mounts and a size-limited tmpfs for the work, then
+#   MODE=drop:   copies SOURCE (a submission) into /work, chroots and drops to UID before Python starts;
+#   MODE=zygote: binds SOURCE (the judge's inbox, readable by root only) at /inbox and chroots as root
+#                to run the fork server (zygote.py), which drops each child to UID itself.
+#   enter.sh NEWROOT VENV SANDBOX_DIR SOURCE UID WORK_MB MODE -- ARGS...
 set -eu
-root=$1 venv=$2 sandbox=$3 submission=$4 uid=$5 work_mb=$6
-shift 7
+root=$1 venv=$2 sandbox=$3 source=$4 uid=$5 work_mb=$6 mode=$7
+shift 8
 mount --make-rprivate /
 mount -t tmpfs -o size=4m,mode=755 grader-root "$root"
 for d in /usr /lib /lib64 /bin /etc; do
@@ -14,7 +16,7 @@ for d in /usr /lib /lib64 /bin /etc; do
     mount --rbind "$d" "$root$d"
     mount -o remount,bind,ro "$root$d"
 done
-mkdir -p "$root/venv" "$root/sandbox" "$root/work" "$root/tmp" "$root/proc" "$root/dev"
+mkdir -p "$root/venv" "$root/sandbox" "$root/work" "$root/tmp" "$root/proc" "$root/dev" "$root/inbox"
 mount --bind "$venv" "$root/venv" && mount -o remount,bind,ro "$root/venv"
 mount --bind "$sandbox" "$root/sandbox" && mount -o remount,bind,ro "$root/sandbox"
 mount -t tmpfs -o "size=${work_mb}m,mode=700,uid=$uid,gid=$uid" grader-work "$root/work"
@@ -24,7 +26,13 @@ for dev in null zero random urandom; do
     touch "$root/dev/$dev"
     mount --bind "/dev/$dev" "$root/dev/$dev"
 done
-cp -r "$submission"/. "$root/work/"
+if [ "$mode" = zygote ]; then
+    mount --bind "$source" "$root/inbox" && mount -o remount,bind,ro "$root/inbox"
+    mount -o remount,ro,bind "$root" 2>/dev/null || true
+    cd "$root/work"
+    exec chroot "$root" "$@"  # the fork server becomes PID 1: it reaps orphans, and its death ends the namespace
+fi
+cp -r "$source"/. "$root/work/"
 chown -R "$uid:$uid" "$root/work"
 mount -o remount,ro,bind "$root" 2>/dev/null || true
 cd "$root/work"

@@ -74,19 +74,49 @@ def detect() -> Isolation:
     return Isolation(True, venv)
 
 
-_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
-
-
 PYTHON = "/venv/bin/python"  # the worker interpreter, as the confined process sees it
-WORKER = "/sandbox/worker.py"
 
 
-def command(isolation: Isolation, newroot: Path, submission: Path, slot: int, disk_mb: int,
-            argv: list[str]) -> list[str]:
-    """The command line that runs ``argv`` confined (paths in ``argv`` as seen inside: ``PYTHON``, ``WORKER``)."""
+ZYGOTE = "/sandbox/zygote.py"
+
+
+def command(isolation: Isolation, newroot: Path, source: Path, slot: int, disk_mb: int,
+            argv: list[str], mode: str = "drop") -> list[str]:
+    """The command line that runs ``argv`` confined (paths in ``argv`` as seen inside: ``PYTHON``,
+    ``ZYGOTE``). ``mode="drop"`` runs it as the slot's uid with ``source`` copied into ``/work``;
+    ``mode="zygote"`` runs it as root in the sandbox with ``source`` at ``/inbox`` (the fork server)."""
     return ["unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--ipc", "--uts", "--",
-            "/bin/sh", str(ENTER_SCRIPT), str(newroot), str(isolation.venv), str(SANDBOX_DIR), str(submission),
-            str(SANDBOX_UID_BASE + slot), str(disk_mb), "--", *argv]
+            "/bin/sh", str(ENTER_SCRIPT), str(newroot), str(isolation.venv), str(SANDBOX_DIR), str(source),
+            str(SANDBOX_UID_BASE + slot), str(disk_mb), mode, "--", *argv]
+
+
+SLOT_LOCKS = Path(os.environ.get("GRADER_SLOT_DIR", "/tmp/grader-slots"))
+MAX_SLOTS = 1024
+_slot: tuple[int, int, int] | None = None  # (pid, slot, lock fd)
+
+
+def slot() -> int:
+    """This process's worker slot, held with a lock file for the life of the process.
+
+    Every process that grades (a judge of the local pool, a Dask worker, a test run beside another)
+    gets a slot no other live process holds, hence a sandbox uid of its own: RLIMIT_NPROC counts
+    per uid, and the clean-up after a submission kills every process of its uid."""
+    global _slot
+    import fcntl
+
+    if _slot is not None and _slot[0] == os.getpid():
+        return _slot[1]
+    SLOT_LOCKS.mkdir(mode=0o755, parents=True, exist_ok=True)
+    for k in range(MAX_SLOTS):
+        fd = os.open(SLOT_LOCKS / f"slot-{k}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        _slot = (os.getpid(), k, fd)
+        return k
+    raise RuntimeError(f"all {MAX_SLOTS} worker slots in {SLOT_LOCKS} are taken")
 
 
 def _trial(venv: Path) -> str:
@@ -98,12 +128,12 @@ def _trial(venv: Path) -> str:
         root.mkdir()
         work.mkdir()
         iso = Isolation(True, venv)
-        cmd = command(iso, root, work, 0, 1, [PYTHON, "-I", "-c", "import os; print(os.getuid())"])
+        cmd = command(iso, root, work, slot(), 1, [PYTHON, "-I", "-c", "import os; print(os.getuid())"])
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, env={"PATH": _PATH})
         except (OSError, subprocess.TimeoutExpired) as exc:
             return f"trial run failed: {exc}"
-        if done.returncode != 0 or done.stdout.strip() != str(SANDBOX_UID_BASE):
+        if done.returncode != 0 or done.stdout.strip() != str(SANDBOX_UID_BASE + slot()):
             return f"trial run failed: {(done.stderr or done.stdout).strip()[-300:]}"
     return ""
 

@@ -9,6 +9,7 @@ the submission within its whole-grade time budget.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader.errors import SpecError, StudentError, StudentFault, StudentTimeout
@@ -26,25 +27,37 @@ class Student:
         self._deadline = time.monotonic() + spec.limits.submission_seconds
         self.allowed: frozenset[str] | None = None  # set per check: the functions its spec entry declares
         self.calls = 0
+        self.ipc_seconds = 0.0  # time spent crossing the boundary (codec, pipes), not in the student's code
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> StudentFunction:
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
+        return StudentFunction(self, name)
 
     def call(self, fn: str, *args, echo: bool = False, **kwargs) -> CallResult:
         """Call ``fn`` in the worker; ``echo=True`` also returns the arguments as the function left them."""
+        return next(self.stream(fn, [(args, kwargs)], echo=echo))
+
+    def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None,
+               echo: bool = False) -> Iterator[CallResult]:
+        """Many calls of ``fn`` in one request, each result as it arrives; each call has its own deadline.
+        ``carry=(a, o)``: call ``i + 1`` gets element ``o`` of call ``i``'s value as argument ``a``."""
         if self.allowed is not None and fn not in self.allowed:
             raise SpecError(f"the check calls {fn!r} but its spec entry lists only {sorted(self.allowed)}")
         self._ensure_started()
         if fn not in self._worker.functions:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")
+        self.calls += len(calls)
+        for result in self._worker.stream(fn, [(list(a), dict(k)) for a, k in calls], self._next_deadline,
+                                          carry=carry, echo=echo):
+            self.ipc_seconds += max(0.0, result.seconds - result.worker_seconds)
+            yield result
+
+    def _next_deadline(self) -> float:
         now = time.monotonic()
         if now >= self._deadline:
             raise StudentTimeout(f"the submission used up its time budget of {self._spec.limits.submission_seconds:g} s")
-        deadline = min(now + self._spec.limits.call_seconds, self._deadline)
-        self.calls += 1
-        return self._worker.call(fn, list(args), kwargs, deadline, echo=echo)
+        return min(now + self._spec.limits.call_seconds, self._deadline)
 
     def _ensure_started(self) -> None:
         if self._fatal is not None:
@@ -64,3 +77,25 @@ class Student:
 
     def close(self) -> None:
         self._worker.stop()
+
+
+class StudentFunction:
+    """``student.adam``: call it like the function, or ``.map`` many calls in one round trip."""
+
+    def __init__(self, student: Student, name: str):
+        self.student, self.name = student, name
+
+    def __call__(self, *args, **kwargs):
+        return self.student.call(self.name, *args, **kwargs).value
+
+    def map(self, calls: list[tuple[tuple | list, dict]]) -> list:
+        """The values of independent calls, ``[(args, kwargs), ...]``, sent as one request. Raises
+        as the first failing call would (the calls after it are not run)."""
+        return [r.value for r in self.student.stream(self.name, calls)]
+
+    def stream(self, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None) -> Iterator:
+        """Each call's value as it arrives (see ``Student.stream``); stop reading whenever you like."""
+        return (r.value for r in self.student.stream(self.name, calls, carry=carry))
+
+    def __repr__(self) -> str:
+        return f"<student function {self.name}>"

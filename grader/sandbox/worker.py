@@ -1,9 +1,9 @@
 """The worker: the untrusted side of the trust boundary.
 
-Started by the judge as ``python -I worker.py MODULE REQUEST_FD REPLY_FD MAX_BYTES CPU_SECONDS
-MEMORY_BYTES FILE_BYTES PROCESSES FORBIDDEN`` (comma-separated dotted names) in the folder
-that holds one submission. It imports the submission, says hello (the functions it defines, or why
-it could not be loaded), then answers calls until its request pipe closes. Everything it sends goes
+Run by ``zygote.py`` in a child forked for one submission, in the folder that holds it, after
+the child's rlimits are set and its privileges dropped. It imports the submission, says hello (the
+functions it defines, or why it could not be loaded), then answers calls until its request pipe
+closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
 
 Only the standard library, NumPy, the codec and the forbidden-call guard are imported here:
@@ -60,10 +60,16 @@ def limit_resources(cpu_seconds: int, memory_bytes: int, file_bytes: int, proces
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
-def main(argv: list[str]) -> None:
-    module_name, request_fd, reply_fd, max_bytes = argv[1], int(argv[2]), int(argv[3]), int(argv[4])
-    limit_resources(*(int(a) for a in argv[5:9]))
-    forbidden = [name for name in argv[9].split(",") if name]
+def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forbidden: list[str]) -> None:
+    """Import the submission from the current folder, say hello, then answer requests until the
+    request pipe closes.
+
+    A request names a function and a list of calls, ``[[args, kwargs], ...]``; the worker answers
+    with one frame per call, as each returns, and stops a request at its first failure. With
+    ``carry = [a, o]``, call ``i + 1`` gets as its argument ``a`` element ``o`` of what call ``i``
+    returned, as plain data (what an optimizer's state would be after a round trip through the judge):
+    that streams a whole teacher-forced trajectory for the price of one message.
+    """
     codec, guard = _load("codec"), _load("guard")
     guard.Guard(forbidden).install()
     sys.dont_write_bytecode = True
@@ -72,11 +78,14 @@ def main(argv: list[str]) -> None:
     # Keep the protocol descriptors away from 0-2 so that student prints cannot reach them by accident.
     request_fd, reply_fd = os.dup(request_fd), os.dup(reply_fd)
 
-    def reply(message: dict) -> None:
+    def reply(message: dict) -> bool:
         try:
             codec.send(reply_fd, message, max_bytes)
+            return True
         except codec.CodecError as exc:
-            codec.send(reply_fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id")})
+            codec.send(reply_fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id"),
+                                  "i": message.get("i")})
+            return False
 
     try:
         module = importlib.import_module(module_name)
@@ -91,25 +100,33 @@ def main(argv: list[str]) -> None:
             request = codec.receive(request_fd, 1 << 40)
         except EOFError:
             return
-        call_id = request["id"]
-        func = getattr(module, request["fn"], None)
-        args, kwargs = list(request["args"]), dict(request["kwargs"])
-        guard.used.clear()
-        start = time.perf_counter()
-        try:
-            if not callable(func):
-                raise AttributeError(f"{module_name}.py has no function {request['fn']!r}")
-            value = func(*args, **kwargs)
-        except BaseException as exc:
-            reply({"ok": False, "kind": "raised", "id": call_id, "error": describe_exception(exc, root),
-                   "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
-            continue
-        seconds = time.perf_counter() - start
-        message = {"ok": True, "id": call_id, "value": value, "seconds": seconds, "forbidden": sorted(guard.used)}
-        if request.get("echo"):
-            message["args_after"] = [args, kwargs]
-        reply(message)
-
-
-if __name__ == "__main__":
-    main(sys.argv)
+        call_id, name = request["id"], request["fn"]
+        func = getattr(module, name, None)
+        carry, echo = request.get("carry"), request.get("echo")
+        carried = None
+        for i, (args, kwargs) in enumerate(request["calls"]):
+            args, kwargs = list(args), dict(kwargs)
+            if carry and i:
+                args[carry[0]] = carried
+            guard.used.clear()
+            start = time.perf_counter()
+            try:
+                if not callable(func):
+                    raise AttributeError(f"{module_name}.py has no function {name!r}")
+                value = func(*args, **kwargs)
+            except BaseException as exc:
+                reply({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
+                       "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
+                break
+            seconds = time.perf_counter() - start
+            message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds,
+                       "forbidden": sorted(guard.used)}
+            if echo:
+                message["args_after"] = [args, kwargs]
+            if not reply(message) or message["forbidden"]:
+                break
+            if carry:
+                try:  # the judge checks the value's shape; a value that cannot carry ends the stream
+                    carried = codec.copy(value[carry[1]], max_bytes)
+                except Exception:
+                    break

@@ -1,0 +1,174 @@
+"""The judge's handle on its fork server (``zygote.py`` is the other side).
+
+One fork server per judge process (per slot), started on first use and kept for the life of the
+process: confined, it runs in the sandbox's namespaces and private root; unconfined (``--no-sandbox``,
+``grader check``), as a plain ``python -I``. ``spawn`` hands it a submission folder and three
+descriptors and gets a child that serves calls; ``stop`` ends the child and everything it started.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from grader.sandbox import isolation
+from grader.sandbox.isolation import Isolation
+
+ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
+START_SECONDS = 120.0  # the interpreter start and the torch import, once per judge process
+
+
+class ForkServerError(RuntimeError):
+    """The fork server could not start or stopped answering: the grader's problem, not the student's."""
+
+
+def scrubbed_env(home: str, tmp: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": home,
+        "TMPDIR": tmp,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",  # what a submission printed before it was killed still reaches its report
+        # One thread each: a class is graded in parallel, and torch's pool does not survive fork().
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+
+
+class ForkServer:
+    def __init__(self, iso: Isolation, slot: int, disk_mb: int):
+        self.isolation, self.slot, self.disk_mb = iso, slot, disk_mb
+        self.uid = isolation.SANDBOX_UID_BASE + slot
+        self._scratch = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        self.inbox = self._scratch / "inbox"
+        self.inbox.mkdir(mode=0o700)
+        self._jobs = 0
+        self._lock = threading.Lock()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._sock = ours
+        confined = iso.namespaces
+        if confined:
+            newroot = self._scratch / "root"
+            newroot.mkdir()
+            argv = isolation.command(iso, newroot, self.inbox, slot, disk_mb,
+                                     [isolation.PYTHON, "-I", isolation.ZYGOTE, str(theirs.fileno()), "confined",
+                                      str(self.uid)], mode="zygote")
+            env = scrubbed_env("/work", "/tmp")
+        else:
+            argv = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(theirs.fileno()), "plain", str(os.getuid())]
+            env = scrubbed_env(str(self._scratch), str(self._scratch))
+        self._log = open(self._scratch / "zygote.log", "wb")  # noqa: SIM115 - open for the server's life
+        self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     pass_fds=(theirs.fileno(),), start_new_session=True)
+        theirs.close()
+        self.pid = os.getpid()
+        ready = self._receive(START_SECONDS, "starting")
+        if not ready.get("ready"):
+            raise ForkServerError(f"the fork server did not start: {ready}")
+
+    # ----------------------------------------------------------------------------------- jobs
+
+    def spawn(self, workdir: Path, module: str, limits: list[int], max_bytes: int, forbidden: list[str],
+              fds: tuple[int, int, int]) -> int:
+        """A child serving ``module`` from a copy of ``workdir``; its pid (in the sandbox's namespace)."""
+        with self._lock:
+            self._jobs += 1
+            command = {"op": "spawn", "module": module, "limits": limits, "max_bytes": max_bytes,
+                       "forbidden": forbidden}
+            if self.isolation.namespaces:
+                job = f"job-{self._jobs}"
+                shutil.copytree(workdir, self.inbox / job)
+                command |= {"job": job, "env": scrubbed_env("/work", "/tmp")}
+            else:
+                command |= {"dir": str(workdir), "env": scrubbed_env(str(workdir), str(workdir))}
+            try:
+                socket.send_fds(self._sock, [json.dumps(command).encode()], list(fds))
+                pid = self._receive(30.0, "forking")["pid"]
+            finally:
+                if self.isolation.namespaces:
+                    shutil.rmtree(self.inbox / job, ignore_errors=True)
+            return pid
+
+    def stop(self, pid: int, grace: float = 0.0) -> int | None:
+        """End child ``pid`` (after ``grace`` seconds to exit by itself) and all it started; its exit
+        code as ``os.waitstatus_to_exitcode`` gives it (negative: killed by that signal)."""
+        with self._lock:
+            socket.send_fds(self._sock, [json.dumps({"op": "stop", "pid": pid, "grace": grace}).encode()], [])
+            answer = self._receive(grace + 10.0, "stopping a child")
+        if answer.get("survivors"):
+            raise ForkServerError(f"{answer['survivors']} processes of sandbox uid {self.uid} survived a kill")
+        status = answer.get("status")
+        return None if status is None else os.waitstatus_to_exitcode(status)
+
+    def _receive(self, timeout: float, doing: str) -> dict:
+        self._sock.settimeout(timeout)
+        try:
+            data = self._sock.recv(1 << 16)
+        except (TimeoutError, OSError) as exc:
+            self.close()
+            raise ForkServerError(f"the fork server did not answer while {doing}: {exc}") from None
+        if not data:
+            self.close()
+            raise ForkServerError(f"the fork server exited while {doing}: {self.log_tail()}")
+        return json.loads(data)
+
+    def log_tail(self) -> str:
+        try:
+            return (self._scratch / "zygote.log").read_text(errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=5)  # it exits when its socket closes
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        self._log.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+        if self.isolation.namespaces:
+            isolation.kill_uid(self.uid)
+
+
+_servers: dict[tuple, ForkServer] = {}
+
+
+def server(iso: Isolation, disk_mb: int) -> ForkServer:
+    """This process's fork server for ``iso`` (a forked process starts its own: a socket is not shared)."""
+    key = (iso.namespaces, iso.venv, disk_mb)
+    found = _servers.get(key)
+    if found is not None and found.pid == os.getpid() and found.alive:
+        return found
+    if found is not None and found.pid == os.getpid():
+        found.close()
+    created = ForkServer(iso, isolation.slot(), disk_mb)
+    _servers[key] = created
+    return created
+
+
+@atexit.register
+def close_all() -> None:
+    for key, found in list(_servers.items()):
+        if found.pid == os.getpid():
+            found.close()
+        del _servers[key]
