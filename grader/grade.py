@@ -7,14 +7,17 @@ import os
 import sys
 import tempfile
 import time
+import traceback
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from grader.course import Assignment, course_secret
 from grader.errors import SpecError
-from grader.plugin import JudgePlugin
+from grader.plugin import JudgePlugin, RunChecks
 from grader.report import CheckResult, Report
 from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
@@ -23,17 +26,57 @@ from grader.submission import StagingError, stage
 JUDGE_INI = Path(__file__).with_name("judge.ini")
 
 
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade: where it is and its id (the name of its report folder)."""
+
+    path: Path
+    submission: str
+
+
 def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
                      secret: bytes | None = None, isolation: Isolation | None = None) -> Report:
     """Grade one submission. Whatever the submission is or does, a ``Report`` comes back;
     only the instructor's mistakes (``SpecError``) raise."""
+    reports: list[Report] = []
+    grade_stream(assignment, [Job(path, submission)], reports.append, visible_only=visible_only, secret=secret,
+                 isolation=isolation)
+    return reports[0]
+
+
+def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callable[[Report], None], *,
+                 visible_only: bool = False, secret: bytes | None = None, isolation: Isolation | None = None) -> None:
+    """Grade each job in turn in one pytest session, handing each report to ``on_report`` as it is done.
+
+    ``jobs`` may be lazy (a queue the pool feeds). A submission that breaks anything gets a report
+    with the reason; a bug of the grader's own becomes a zero report that says so, and the stream goes
+    on. ``SpecError`` (the instructor's mistake) and ``KeyboardInterrupt`` stop it."""
+    isolation = isolation or detect()
+    secret = secret or course_secret(assignment.course)
+
+    def driver(run: RunChecks) -> None:
+        for job in jobs:
+            try:
+                report = _grade_one(assignment, job, run, isolation)
+            except SpecError:
+                raise
+            except Exception as exc:  # our own bug must not cost the other students their grades
+                traceback.print_exc(file=sys.stderr)
+                report = failed_report(assignment, job.submission, "the grader failed on this submission "
+                                       f"({type(exc).__name__}); please tell the course staff")
+            on_report(report)
+
+    run_checks(assignment, JudgePlugin(assignment, secret, driver, visible_only=visible_only))
+
+
+def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isolation) -> Report:
     started = time.monotonic()
     spec = assignment.spec
-    with tempfile.TemporaryDirectory(prefix=f"grader-{submission}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
         load_error = None
         try:
-            staged = stage(path, spec.module, workdir)
+            staged = stage(job.path, spec.module, workdir)
             # Parsing runs no code: a syntax error is reported without starting a worker.
             ast.parse(staged.module_file.read_bytes(), filename=staged.module_file.name)
         except StagingError as exc:
@@ -43,20 +86,16 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
         except ValueError as exc:  # a file with NUL bytes
             load_error = f"{spec.module}.py could not be loaded: {exc}"
 
-        isolation = isolation or detect()
         student = Student(workdir, spec, output, load_error=load_error, isolation=isolation)
-        plugin = JudgePlugin(assignment, student, submission, secret or course_secret(assignment.course),
-                             visible_only=visible_only)
         try:
-            run_checks(assignment, plugin)
+            checks = run(student, job.submission)
         finally:
             student.close()
-        load_error = load_error or student.load_failure
         return Report.from_checks(
-            assignment=assignment.name, submission=submission, checks=plugin.results(),
-            load_error=load_error, output=_read_output(output, spec.limits.output_bytes),
+            assignment=assignment.name, submission=job.submission, checks=checks,
+            load_error=load_error or student.load_failure, output=_read_output(output, spec.limits.output_bytes),
             protections=isolation.protections,
-            seconds=round(time.monotonic() - started, 3),
+            seconds=round(time.monotonic() - started, 4), boundary_seconds=round(student.ipc_seconds, 4),
         )
 
 
@@ -71,6 +110,8 @@ def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:
             code = pytest.main(args, plugins=[plugin])
         finally:
             _forget_check_modules(assignment.checks_dir)
+    if plugin.error is not None:
+        raise plugin.error
     if plugin.setup_errors:
         raise SpecError(f"the checks of {assignment.name!r} cannot run: {plugin.setup_errors[0]}")
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -123,4 +164,4 @@ def failed_report(assignment: Assignment, submission: str, message: str) -> Repo
     return Report.from_checks(assignment=assignment.name, submission=submission, checks=checks, load_error=message)
 
 
-__all__ = ["grade_submission", "failed_report", "run_checks"]
+__all__ = ["Job", "grade_submission", "grade_stream", "failed_report", "run_checks"]

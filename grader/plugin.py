@@ -3,6 +3,11 @@
 It gives checks their fixtures (``student``, ``reference``, ``rng``, ``public_rng``, ``spec``), ties
 each collected test to its entry in the spec (a test without an entry, or an entry without a test,
 is the instructor's mistake and stops the run), and turns every outcome into a ``CheckResult``.
+
+One pytest session grades a whole stream of submissions: the checks are collected once, and the
+plugin's ``pytest_runtestloop`` hands ``driver`` a function that runs every collected check against
+one submission (as pytest-xdist's workers run the items a controller sends them). A submission
+costs its checks, not a pytest start-up and a collection.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import re
 import sys
 import traceback
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
+from _pytest.runner import runtestprotocol
 
 from grader.course import Assignment, derive_seed, load_assignment
 from grader.errors import SpecError, StudentFault
@@ -38,17 +45,48 @@ class _Outcome:
     ran: bool = False
 
 
+RunChecks = Callable[[Student, str], list[CheckResult]]
+
+
 @dataclass
 class JudgePlugin:
     assignment: Assignment
-    student: Student
-    submission: str
     secret: bytes
+    driver: Callable[[RunChecks], None]  # called once, in the session, with the function that grades one submission
     visible_only: bool = False
+    student: Student | None = None  # the submission being graded, and its id
+    submission: str = ""
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
     internal_errors: list[str] = field(default_factory=list)
     setup_errors: list[str] = field(default_factory=list)  # the instructor's: bad spec, broken check file
+    error: BaseException | None = None  # raised by the driver (Ctrl-C, a SpecError): re-raised after the session
     _reference: object = None
+    _items: list = field(default_factory=list)
+
+    # --------------------------------------------------------------------------- the session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if self.setup_errors or session.testsfailed:
+            return True
+        self._items = list(session.items)
+        try:
+            self.driver(self.run)
+        except BaseException as exc:  # noqa: BLE001 - pytest would swallow it into an exit code
+            self.error = exc
+        return True
+
+    def run(self, student: Student, submission: str) -> list[CheckResult]:
+        """Run every collected check against one submission; its results in the spec's order."""
+        self.student, self.submission = student, submission
+        self.outcomes = {check_name(item): _Outcome() for item in self._items}
+        try:
+            for i, item in enumerate(self._items):
+                item._initrequest()  # fresh fixtures for this run of the item (as pytest-rerunfailures does)
+                runtestprotocol(item, nextitem=self._items[i + 1] if i + 1 < len(self._items) else None, log=False)
+        finally:
+            self.student = None
+        return self.results()
 
     # ------------------------------------------------------------------------------ fixtures
 
@@ -117,8 +155,6 @@ class JudgePlugin:
             keep = [i for i in items if checks[check_name(i)].visibility == "visible"]
             config.hook.pytest_deselected(items=[i for i in items if i not in keep])
             items[:] = keep
-        for item in items:
-            self.outcomes.setdefault(check_name(item), _Outcome())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):

@@ -41,7 +41,9 @@ class Report(BaseModel):
     protections: list[str] = Field(default_factory=list, description="how the worker was confined")
     output: str = Field(default="", description="the submission's captured stdout and stderr, truncated")
     graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    seconds: float = 0.0
+    seconds: float = Field(default=0.0, description="wall time of the whole grade")
+    boundary_seconds: float = Field(default=0.0, description="part of the checks' time spent crossing to the "
+                                    "worker and back (codec, pipes), not computing")
 
     @classmethod
     def from_checks(cls, *, assignment: str, submission: str, checks: list[CheckResult], **extra) -> Report:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.errors import BadResult, StudentError
+from grader.sandbox.objectives import GRADIENTS
 from grader.spec import Tolerance
 
 TINY = 1e-300
@@ -151,17 +152,33 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
     Returns the reference trajectory.
     """
     theta = np.array(theta0, dtype=np.float64)
-    path = [theta]
+    path, grads = [theta], []
     state_ref: dict = {}
-    state: dict = {}
-    for t in range(1, steps + 1):
+    for _ in range(steps):  # the reference's own walk, and the gradient the student gets at each point
         g = grad(theta)
         expected, state_ref = reference_step(theta, g, state_ref, **hyper)
-        got, state = as_step(step(theta, g, state, **hyper), f"{what}, step {t}", theta.shape)
-        assert_close(got, expected, tol, f"{what}: step {t} of {steps}", reveal=reveal)
+        grads.append(g)
         theta = np.asarray(expected, dtype=np.float64)
         path.append(theta)
+    for t, value in enumerate(_steps(step, path[:-1], grads, hyper), 1):
+        got, _ = as_step(value, f"{what}, step {t}", path[0].shape)
+        assert_close(got, path[t], tol, f"{what}: step {t} of {steps}", reveal=reveal)
     return path
+
+
+def _steps(step, thetas, grads, hyper):
+    """What ``step`` returns at each point, its state carried from its own previous call: streamed in
+    one request for a student's function (``student.adam``), called in turn for a plain one."""
+    if hasattr(step, "stream"):
+        yield from step.stream([((theta, g, {}), hyper) for theta, g in zip(thetas, grads, strict=True)], carry=(2, 1))
+        return
+    state: dict = {}
+    for theta, g in zip(thetas, grads, strict=True):
+        value = step(theta, g, state, **hyper)
+        yield value
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            return
+        state = value[1]
 
 
 def torch_trajectory(make_optimizer: Callable[[list], object], theta0: np.ndarray,
@@ -183,8 +200,17 @@ def torch_trajectory(make_optimizer: Callable[[list], object], theta0: np.ndarra
 
 def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
                   steps: int, what: str, **hyper) -> np.ndarray:
-    """Run an optimizer freely for ``steps`` steps, gradients computed in the judge; the final θ."""
+    """Run an optimizer freely for ``steps`` steps; the final θ. A student's function on a surface of
+    ``grader.sandbox.objectives`` runs in one request (gradients computed in the worker, the final loss
+    in the judge by whoever calls this); anything else runs a call per step, gradients in the judge."""
     theta = np.array(theta0, dtype=np.float64)
+    surface = next((name for name, g in GRADIENTS.items() if g is grad), None)
+    if hasattr(step, "walk") and surface is not None:
+        for t, value in enumerate(step.walk(surface, theta, grad(theta), steps, hyper), 1):
+            theta, _ = as_step(value, f"{what}, step {t}", theta.shape)
+            if not np.all(np.isfinite(theta)):
+                break
+        return theta
     state: dict = {}
     for t in range(1, steps + 1):
         theta, state = as_step(step(theta, grad(theta), state, **hyper), f"{what}, step {t}", theta.shape)

@@ -92,21 +92,22 @@ class Worker:
         return next(self.stream(fn, [(args, kwargs)], lambda: deadline, echo=echo))
 
     def stream(self, fn: str, calls: list[tuple[list, dict]], deadline, *, carry: tuple[int, int] | None = None,
-               echo: bool = False) -> Iterator[CallResult]:
+               echo: bool = False, walk: str | None = None, repeat: int = 1) -> Iterator[CallResult]:
         """Run many calls of ``fn`` with one request; yield each result as it arrives. ``deadline()``
         gives the deadline of the next call. With ``carry=(a, o)``, call ``i + 1`` gets element ``o``
         of call ``i``'s value as its argument ``a`` (see ``worker.serve``). Raises like ``call`` at
-        the first call that fails; a consumer may stop early (the rest is discarded)."""
+        the first call that fails; a consumer may stop early (the rest is discarded). ``walk`` and
+        ``repeat``: an optimizer run freely on a surface of ``objectives`` (see ``worker.serve``)."""
         self._next_id += 1
         call_id = self._next_id
         request = {"id": call_id, "fn": fn, "calls": [[list(a), dict(k)] for a, k in calls], "echo": echo,
-                   "carry": list(carry) if carry else None}
+                   "carry": list(carry) if carry else None, "walk": walk, "repeat": repeat}
         try:
             codec.send(self._req_w, request)
         except (BrokenPipeError, OSError):
             self._crashed(f"calling {fn}")
         start = time.monotonic()
-        for i in range(len(calls)):
+        for i in range(len(calls) * repeat):
             reply = self._receive(deadline(), f"running {fn}", call_id)
             now = time.monotonic()
             seconds, start = now - start, now
@@ -126,9 +127,9 @@ class Worker:
             worker_seconds = reply.get("seconds")
             yield CallResult(reply.get("value"), seconds, reply.get("args_after"),
                              worker_seconds if type(worker_seconds) is float else 0.0)
-            if carry and i + 1 < len(calls):
+            if (carry or walk) and i + 1 < len(calls) * repeat:
                 value = reply.get("value")
-                if not isinstance(value, (tuple, list)) or len(value) <= carry[1]:
+                if not isinstance(value, (tuple, list)) or len(value) <= (carry[1] if carry else 1):
                     return  # the worker ended the stream too; the caller reports what is wrong with this value
 
     def _receive(self, deadline: float, doing: str, call_id: int | None = None) -> dict:

@@ -39,7 +39,7 @@ class Student:
         return next(self.stream(fn, [(args, kwargs)], echo=echo))
 
     def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None,
-               echo: bool = False) -> Iterator[CallResult]:
+               echo: bool = False, walk: str | None = None, repeat: int = 1) -> Iterator[CallResult]:
         """Many calls of ``fn`` in one request, each result as it arrives; each call has its own deadline.
         ``carry=(a, o)``: call ``i + 1`` gets element ``o`` of call ``i``'s value as argument ``a``."""
         if self.allowed is not None and fn not in self.allowed:
@@ -47,9 +47,9 @@ class Student:
         self._ensure_started()
         if fn not in self._worker.functions:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")
-        self.calls += len(calls)
+        self.calls += len(calls) * repeat
         for result in self._worker.stream(fn, [(list(a), dict(k)) for a, k in calls], self._next_deadline,
-                                          carry=carry, echo=echo):
+                                          carry=carry, echo=echo, walk=walk, repeat=repeat):
             self.ipc_seconds += max(0.0, result.seconds - result.worker_seconds)
             yield result
 
@@ -96,6 +96,13 @@ class StudentFunction:
     def stream(self, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None) -> Iterator:
         """Each call's value as it arrives (see ``Student.stream``); stop reading whenever you like."""
         return (r.value for r in self.student.stream(self.name, calls, carry=carry))
+
+    def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict) -> Iterator:
+        """An optimizer step function run freely for ``steps`` steps on a surface of
+        ``grader.sandbox.objectives`` from ``theta0`` (where the gradient is ``grad0``; later ones are
+        computed in the worker): each step's ``(theta, state)``."""
+        return (r.value for r in self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface,
+                                                     repeat=steps))
 
     def __repr__(self) -> str:
         return f"<student function {self.name}>"

@@ -68,9 +68,14 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     with one frame per call, as each returns, and stops a request at its first failure. With
     ``carry = [a, o]``, call ``i + 1`` gets as its argument ``a`` element ``o`` of what call ``i``
     returned, as plain data (what an optimizer's state would be after a round trip through the judge):
-    that streams a whole teacher-forced trajectory for the price of one message.
+    that streams a whole teacher-forced trajectory for the price of one message. With ``walk`` (the
+    name of a surface in ``objectives``), the request holds one call, repeated ``repeat`` times, and
+    call ``i + 1`` starts where call ``i`` went: ``(theta, grad(theta), state)`` from its value
+    ``(theta, state)`` (an optimizer run freely on the surface).
     """
-    codec, guard = _load("codec"), _load("guard")
+    import numpy as np
+
+    codec, guard, objectives = _load("codec"), _load("guard"), _load("objectives")
     guard.Guard(forbidden).install()
     sys.dont_write_bytecode = True
     root = os.getcwd()
@@ -103,10 +108,14 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
         call_id, name = request["id"], request["fn"]
         func = getattr(module, name, None)
         carry, echo = request.get("carry"), request.get("echo")
+        walk = objectives.GRADIENTS.get(request.get("walk"))
+        calls = request["calls"] * int(request.get("repeat") or 1)
         carried = None
-        for i, (args, kwargs) in enumerate(request["calls"]):
+        for i, (args, kwargs) in enumerate(calls):
             args, kwargs = list(args), dict(kwargs)
-            if carry and i:
+            if walk is not None and i:
+                args[0:3] = [carried[0], walk(carried[0]), carried[1]]
+            elif carry and i:
                 args[carry[0]] = carried
             guard.used.clear()
             start = time.perf_counter()
@@ -125,8 +134,12 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
                 message["args_after"] = [args, kwargs]
             if not reply(message) or message["forbidden"]:
                 break
-            if carry:
+            if carry or walk is not None:
                 try:  # the judge checks the value's shape; a value that cannot carry ends the stream
-                    carried = codec.copy(value[carry[1]], max_bytes)
+                    carried = codec.copy(value if walk is not None else value[carry[1]], max_bytes)
+                    if walk is not None:
+                        carried = (np.asarray(carried[0], dtype=np.float64), carried[1])
+                        if not np.all(np.isfinite(carried[0])):
+                            break  # diverged: the judge stops reading here too
                 except Exception:
                     break
