@@ -1,53 +1,136 @@
-"""``grader grade``: many submissions, one report each, one gradebook."""
+"""``grader grade``: a class of submissions, one report each, a gradebook that loses nothing.
+
+Each result goes to the SQLite gradebook the moment it exists (``gradebook.py``); a rerun of the same
+command grades only what is missing or changed, so a batch stopped by a crash, ``kill -9`` or Ctrl-C
+finishes where it stopped. The reports on disk, the CSV gradebook and the exports are rendered from
+the database at the end.
+"""
 
 from __future__ import annotations
 
-import sys
-import traceback
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from grader.course import course_root, load_assignment
-from grader.errors import SpecError
-from grader.grade import failed_report, grade_submission
+from grader.course import course_root, course_secret, load_assignment
+from grader.grade import Job
+from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
+from grader.pool import Settings, default_workers, grade_local
 from grader.report import Report, write_gradebook, write_report
 from grader.sandbox import isolation
 from grader.submission import check_exists, submission_id
 
+TABLE_ROWS = 40  # a longer class gets its summary, not a row each
+
+
+@dataclass
+class BatchResult:
+    reports: list[Report]  # of the submissions named, graded now or before
+    graded: int            # how many were graded by this run
+    skipped: int           # already in the gradebook, unchanged
+
 
 def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: str | None = None,
-              sandbox: bool = True, console: Console | None = None) -> list[Report]:
-    """Grade every submission, write ``out/<id>/report.json`` and ``out/gradebook.csv``, print a table.
-
-    A submission that breaks anything gets a zero report with the reason; the batch goes on.
-    """
-    console = console or Console(stderr=False, highlight=False)
-    task = load_assignment(assignment, course_root(course))
+              sandbox: bool = True, workers: int | None = None, regrade: bool = False, scheduler: str | None = None,
+              console: Console | None = None) -> BatchResult:
+    """Grade what the gradebook in ``out`` lacks (everything with ``regrade``), then render
+    ``out/<id>/report.json``, ``out/gradebook.csv`` and the exports from the gradebook."""
+    console = console or Console(highlight=False)
+    root = course_root(course)
+    task = load_assignment(assignment, root)
     for path in submissions:
         check_exists(path)
-    ids = _unique_ids(submissions)
-    confinement = isolation.detect() if sandbox else isolation.unconfined()
-    console.print(Text(confinement.summary(), style="dim"))
-    reports = []
-    for path, sid in zip(submissions, ids, strict=True):
-        try:
-            report = grade_submission(task, path, sid, isolation=confinement)
-        except SpecError:  # the instructor's mistake: it would hit every student the same way
-            raise
-        except Exception as exc:  # our own bug must not cost the other students their grades
-            traceback.print_exc(file=sys.stderr)
-            report = failed_report(task, sid, f"the grader failed on this submission ({type(exc).__name__}); "
-                                              "please tell the course staff")
-        write_report(report, out)
-        reports.append(report)
-        console.print(Text(f"graded {sid}: {report.score:g}/{report.max_score:g}", style="dim"))
-    write_gradebook(reports, out / "gradebook.csv")
-    console.print(score_table(task.spec.title, reports))
-    console.print(f"reports in {out}/<id>/report.json, gradebook in {out / 'gradebook.csv'}")
-    return reports
+    jobs = [Job(path, sid) for path, sid in zip(submissions, _unique_ids(submissions), strict=True)]
+    task_fp = assignment_fingerprint(task)
+    prints = {job.submission: fingerprint(job.path) for job in jobs}
+    settings = Settings(assignment, str(root), sandbox, course_secret(root))
+
+    with Gradebook(out / "gradebook.sqlite") as book:
+        done = book.fingerprints(task.name)
+        todo = [j for j in jobs if regrade or done.get(j.submission) != (prints[j.submission], task_fp)]
+        skipped = len(jobs) - len(todo)
+        confinement = isolation.detect() if sandbox else isolation.unconfined()
+        console.print(Text(confinement.summary(), style="dim"))
+        if skipped:
+            console.print(Text(f"{skipped} of {len(jobs)} submissions already graded and unchanged "
+                               "(--regrade grades them again)", style="dim"))
+        sources = {j.submission: str(j.path) for j in todo}
+
+        with _progress(console, len(todo)) as advance:
+            def on_report(report: Report) -> None:
+                book.record(report, source=sources.get(report.submission, ""), fingerprint=prints[report.submission],
+                            assignment_fingerprint=task_fp)
+                write_report(report, out)
+                advance()
+
+            if scheduler:
+                from grader.cluster import grade_dask
+
+                grade_dask(scheduler, settings, todo, on_report)
+            else:
+                grade_local(settings, todo, on_report, workers=workers or default_workers())
+        reports = book.reports(task.name, [j.submission for j in jobs])
+        everything = book.reports(task.name)
+
+    for report in reports:  # a report whose file a crash kept from being written is written now
+        if not (out / report.submission / "report.json").exists():
+            write_report(report, out)
+    write_gradebook(everything, out / "gradebook.csv")
+    if len(reports) <= TABLE_ROWS:
+        console.print(score_table(task.spec.title, reports))
+    console.print(f"{len(todo)} graded now, {skipped} unchanged; reports in {out}/<id>/report.json, "
+                  f"gradebook in {out / 'gradebook.csv'}")
+    return BatchResult(reports, len(todo), skipped)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f}/s" if task.speed else "", style="dim")
+
+
+class _progress:
+    """A progress bar with the count, the rate and the time left on a terminal; nothing otherwise.
+    Refreshed by hand (no refresh thread: the pool forks)."""
+
+    def __init__(self, console: Console, total: int):
+        self.console, self.total = console, total
+        self.bar = None
+
+    def __enter__(self):
+        if self.console.is_terminal and self.total:
+            self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+                                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                console=self.console, auto_refresh=False, transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=self.total)
+        self.last = 0.0
+        return self.advance
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+            now = time.monotonic()
+            if now - self.last > 0.1 or self.bar.tasks[0].completed == self.total:
+                self.bar.refresh()
+                self.last = now
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.refresh()
+            self.bar.stop()
 
 
 def _unique_ids(paths: list[Path]) -> list[str]:

@@ -22,11 +22,24 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: ./grades)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="instructors only, for trusted code such as the reference: no namespaces or uid drop")
+    grade.add_argument("--workers", type=_positive, metavar="N",
+                       help="judge processes grading in parallel (default: one per core)")
+    grade.add_argument("--regrade", action="store_true",
+                       help="grade every submission again, even those the gradebook has and that did not change")
+    grade.add_argument("--scheduler", metavar="ADDRESS",
+                       help="send the jobs to a Dask cluster (tcp://host:8786); needs the grader[dask] extra")
 
     check = sub.add_parser("check", help="run the visible checks on your own file")
     check.add_argument("assignment")
     check.add_argument("path", nargs="?", type=Path, help="your file or folder (default: the module here)")
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             from grader.batch import grade_all
 
             grade_all(assignment=args.assignment, submissions=args.submissions, out=args.out, course=args.course,
-                      sandbox=not args.no_sandbox)
+                      sandbox=not args.no_sandbox, workers=args.workers, regrade=args.regrade,
+                      scheduler=args.scheduler)
             return 0
         from grader.check import check
 

@@ -1,0 +1,125 @@
+"""The gradebook: a SQLite database that every result goes to the moment it exists.
+
+One row per (assignment, submission) in ``grades`` with the whole report as JSON, and one row per
+check in ``checks`` for queries (``SELECT name, count(*) FROM checks WHERE status != 'passed' ...``).
+Each submission's result is written in one transaction, so a batch stopped by a crash, ``kill -9`` or
+Ctrl-C keeps every grade it finished and none half-written; the next run of the same command grades
+only what is missing. A row also keeps two fingerprints: of the submission's files, and of the
+assignment (spec, checks, reference). When either changes, the submission is graded again.
+
+The CSV gradebook, the reports on disk and every export are rendered from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from grader.course import Assignment
+from grader.report import Report
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grades (
+    assignment TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    source TEXT NOT NULL,                 -- the path it was graded from
+    fingerprint TEXT NOT NULL,            -- sha256 of the submission's files
+    assignment_fingerprint TEXT NOT NULL, -- sha256 of the spec, the checks and the reference
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    report TEXT NOT NULL,                 -- the Report as JSON
+    graded_at TEXT NOT NULL,
+    PRIMARY KEY (assignment, submission)
+);
+CREATE TABLE IF NOT EXISTS checks (
+    assignment TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    points REAL NOT NULL,
+    max_points REAL NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (assignment, submission, name)
+);
+"""
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 over a submission's files: the file itself, or every file under a folder with its relative path."""
+    digest = hashlib.sha256()
+    if path.is_file():
+        digest.update(path.read_bytes())
+        return digest.hexdigest()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def assignment_fingerprint(assignment: Assignment) -> str:
+    """sha256 over what decides a grade besides the submission: the spec, the check files, the reference."""
+    digest = hashlib.sha256()
+    files = [assignment.folder / "assignment.toml", assignment.reference_path,
+             *sorted(assignment.checks_dir.glob("*.py"))]
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+class Gradebook:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)  # explicit transactions below
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # a committed grade survives a power cut, not only a kill
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def record(self, report: Report, *, source: str, fingerprint: str, assignment_fingerprint: str) -> None:
+        """Store one submission's report and its checks, in one transaction."""
+        key = (report.assignment, report.submission)
+        with self._transaction():
+            self.db.execute("DELETE FROM checks WHERE assignment = ? AND submission = ?", key)
+            self.db.execute(
+                "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, source, fingerprint, assignment_fingerprint, report.score, report.max_score,
+                 report.model_dump_json(), datetime.now(UTC).isoformat()))
+            self.db.executemany(
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*key, c.name, c.status, c.points, c.max_points, c.message) for c in report.checks])
+
+    def fingerprints(self, assignment: str) -> dict[str, tuple[str, str]]:
+        """submission id -> (its fingerprint, the assignment's fingerprint) when it was graded."""
+        rows = self.db.execute("SELECT submission, fingerprint, assignment_fingerprint FROM grades WHERE assignment = ?",
+                               (assignment,))
+        return {sid: (fp, afp) for sid, fp, afp in rows}
+
+    def reports(self, assignment: str, submissions: list[str] | None = None) -> list[Report]:
+        """The stored reports of an assignment (all of them, or those of ``submissions``), by submission id."""
+        rows = self.db.execute("SELECT submission, report FROM grades WHERE assignment = ? ORDER BY submission",
+                               (assignment,))
+        wanted = None if submissions is None else set(submissions)
+        return [Report.model_validate_json(text) for sid, text in rows if wanted is None or sid in wanted]
+
+    def _transaction(self):
+        db = self.db
+
+        class _Tx:
+            def __enter__(self):
+                db.execute("BEGIN IMMEDIATE")
+
+            def __exit__(self, exc_type, *rest):
+                db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+        return _Tx()

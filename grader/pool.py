@@ -1,0 +1,175 @@
+"""Grading many submissions at once: a pool of judge processes on this machine.
+
+Each judge is a process forked from this one that keeps one pytest session (the checks collected
+once) and one fork server (NumPy and torch imported once) for the whole batch, and asks for work
+one submission at a time over its own pipe. The parent hands out jobs, receives each report as plain
+JSON the moment it is done and passes it to ``on_report`` (which writes the gradebook), so the
+parent always knows which submission each judge holds. A judge that dies (a bug of ours, the
+machine's OOM killer) costs only the submission it held: that one is tried once more in a fresh
+judge, then recorded as the grader's failure; the batch goes on.
+
+Torch is kept single-threaded in the parent before it forks and in every judge: a process that ran
+a multi-threaded torch op cannot safely fork, and N judges on N cores want one thread each anyway.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from grader.course import Assignment, load_assignment
+from grader.grade import Job, failed_report, grade_stream
+from grader.report import Report
+from grader.sandbox import isolation as isolation_module
+from grader.sandbox.isolation import Isolation
+
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a judge anywhere (a forked process, a Dask worker) needs besides the job: plain data."""
+
+    assignment: str
+    course: str
+    sandbox: bool
+    secret: bytes
+
+    def load(self) -> tuple[Assignment, Isolation]:
+        task = load_assignment(self.assignment, Path(self.course))
+        return task, isolation_module.detect() if self.sandbox else isolation_module.unconfined()
+
+
+def single_threaded_torch() -> None:
+    """Before a fork, and in every judge: no torch thread pool (see the module's docstring)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], *, workers: int = 1) -> None:
+    """Grade ``jobs`` with ``workers`` judge processes (in this process when 1), reports to ``on_report``."""
+    if not jobs:
+        return
+    single_threaded_torch()
+    if workers <= 1 or len(jobs) == 1:
+        task, iso = settings.load()
+        grade_stream(task, jobs, on_report, secret=settings.secret, isolation=iso)
+        return
+    _Pool(settings, jobs, on_report, min(workers, len(jobs))).run()
+
+
+class _Pool:
+    RETRIES = 1
+
+    def __init__(self, settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], workers: int):
+        self.settings, self.on_report, self.workers = settings, on_report, workers
+        self.queue = list(reversed(jobs))  # pop() from the end: jobs go out in the given order
+        self.tries: dict[str, int] = {}
+        self.judges: dict[Connection, tuple[multiprocessing.Process, Job | None]] = {}
+        self.finished: list[multiprocessing.Process] = []
+        self.context = multiprocessing.get_context("fork")  # judges inherit the imports; see single_threaded_torch
+
+    def run(self) -> None:
+        isolation_module.detect() if self.settings.sandbox else None  # one trial run, before the fork
+        try:
+            for _ in range(self.workers):
+                self._start_judge()
+            while self.judges:
+                ready = wait([*self.judges, *(p.sentinel for p, _ in self.judges.values())])
+                for conn in list(self.judges):
+                    process, _ = self.judges[conn]
+                    if conn in ready:
+                        self._serve(conn)
+                    elif process.sentinel in ready and conn in self.judges:
+                        self._judge_died(conn)
+        finally:
+            for conn, (process, _) in list(self.judges.items()):  # interrupted: stop the rest
+                process.terminate()
+                process.join(5)
+                conn.close()
+            for process in self.finished:
+                process.join(30)
+
+    def _start_judge(self) -> None:
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(target=_judge_main, args=(self.settings, theirs), daemon=True)
+        process.start()
+        theirs.close()
+        self.judges[ours] = (process, None)
+
+    def _serve(self, conn: Connection) -> None:
+        process, held = self.judges[conn]
+        try:
+            kind, payload = conn.recv()
+        except (EOFError, OSError):
+            self._judge_died(conn)
+            return
+        if kind == "report":
+            self.on_report(Report.model_validate_json(payload))
+            self.judges[conn] = (process, None)
+        elif kind == "next":
+            job = self.queue.pop() if self.queue else None
+            self.judges[conn] = (process, job)
+            conn.send(None if job is None else (str(job.path), job.submission))
+            if job is None:  # it finishes its session and exits; joined at the end
+                self.finished.append(process)
+                del self.judges[conn]
+                conn.close()
+
+    def _judge_died(self, conn: Connection) -> None:
+        process, held = self.judges.pop(conn)
+        process.join(1)
+        conn.close()
+        if held is not None:
+            tries = self.tries[held.submission] = self.tries.get(held.submission, 0) + 1
+            if tries <= self.RETRIES:
+                self.queue.append(held)
+            else:
+                task, _ = self.settings.load()
+                self.on_report(failed_report(task, held.submission, "the grading process died on this submission "
+                                             f"(exit code {process.exitcode}), twice; please tell the course staff"))
+        if self.queue:
+            self._start_judge()
+
+
+def _judge_main(settings: Settings, conn: Connection) -> None:
+    """A judge: one pytest session over the jobs the parent hands out, until it says there are no more."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us with SIGTERM
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the fork server and temporary folders
+    single_threaded_torch()
+    task, iso = settings.load()
+
+    def jobs():
+        while True:
+            conn.send(("next", None))
+            job = conn.recv()
+            if job is None:
+                return
+            yield Job(Path(job[0]), job[1])
+
+    grade_stream(task, jobs(), lambda report: conn.send(("report", report.model_dump_json())),
+                 secret=settings.secret, isolation=iso)
+
+
+def _die_with_parent() -> None:
+    """If the parent is killed (even with SIGKILL), its judges go too, and their sandboxes with them."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
