@@ -11,7 +11,7 @@ ASSIGNMENTS := optimizers init conv cross_entropy mixup weight_decay
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,dask]'
 	touch $@
 
 # The sandboxed workers' interpreter: a venv of the system's Python, whose files any uid can read

@@ -129,12 +129,17 @@ def _forget_check_modules(checks_dir: Path) -> None:
 
 @contextmanager
 def _plugin_autoload_disabled():
-    """No installed pytest plugin joins the judge's session."""
+    """No installed pytest plugin joins the judge's session, and no assertion rewriter of a pytest
+    that embeds the judge (a test suite) rewrites the checks: their messages are the same everywhere."""
     old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    rewriters = [f for f in sys.meta_path if type(f).__name__ == "AssertionRewritingHook"]
+    for finder in rewriters:
+        sys.meta_path.remove(finder)
     try:
         yield
     finally:
+        sys.meta_path[:0] = rewriters
         if old is None:
             del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
         else:
