@@ -109,3 +109,55 @@ def test_a_hostile_submission_earns_nothing_and_harms_nothing(path, quick, grade
 
     after = grade(quick, ALICE, "alice_after_" + path.stem)
     assert after.score == 100, [(c.name, c.message) for c in after.checks if c.status != "passed"]
+
+
+PLANTER = '''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+planted = []
+open("/tmp/left-by-planter", "w").write("secret of the planter")
+open("left-in-work", "w").write("secret of the planter")
+planted.append("files")
+shm = libc.shmget(0x6772, 4096, 0o1666)  # IPC_CREAT | 0666
+if shm >= 0:
+    ctypes.memmove(libc.shmat(shm, None, 0), b"secret of the planter", 21)
+    planted.append("shm")
+if os.fork() == 0:
+    import time
+    while True:
+        time.sleep(0.05)
+planted.append("process")
+print("PLANTED", " ".join(planted), flush=True)
+'''
+
+SEEKER = '''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+found = []
+if os.path.exists("/tmp/left-by-planter") or os.path.exists("left-in-work"):
+    found.append("files")
+if libc.shmget(0x6772, 0, 0) >= 0:
+    found.append("shm")
+if len([p for p in os.listdir("/proc") if p.isdigit()]) > 1:
+    found.append("processes")
+print("FOUND", " ".join(found) or "nothing", flush=True)
+'''
+
+
+def test_nothing_of_one_submission_is_left_for_the_next_in_the_same_judge(quick):
+    """One judge grades many submissions with one fork server: files, /tmp, SysV IPC objects and
+    processes of a child must be gone before the next child starts."""
+    import tempfile
+
+    from grader.grade import Job, grade_stream
+
+    reports = []
+    with tempfile.TemporaryDirectory() as tmp:
+        planter, seeker = Path(tmp) / "planter.py", Path(tmp) / "seeker.py"
+        planter.write_text(PLANTER)
+        seeker.write_text(SEEKER)
+        grade_stream(quick, [Job(planter, "planter"), Job(seeker, "seeker")], reports.append, secret=TEST_SECRET)
+    assert "PLANTED files shm process" in reports[0].output
+    assert "FOUND nothing" in reports[1].output, reports[1].output
+    assert not sandbox_processes()

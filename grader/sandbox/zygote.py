@@ -36,6 +36,7 @@ from pathlib import Path
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
+CLONE_NEWIPC = 0x08000000
 WORK, TMP, INBOX = Path("/work"), Path("/tmp"), Path("/inbox")
 
 
@@ -137,6 +138,11 @@ class Zygote:
                 except OSError:
                     pass
         if self.confined:
+            # SysV shared memory, semaphores and message queues outlive their process: a namespace
+            # of the child's own keeps one submission's from the next (files and processes are
+            # wiped and killed between children; the network namespace has nothing to leave).
+            if self.libc.unshare(CLONE_NEWIPC) != 0:
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
             os.chdir(WORK)
         else:
             os.chdir(command["dir"])
