@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -72,17 +70,10 @@ def write_report(report: Report, out_dir: Path) -> Path:
 
 
 def write_gradebook(reports: list[Report], path: Path) -> None:
-    """One row per submission, a column per check (its points), in the spec's order."""
-    check_names: list[str] = []
-    for report in reports:
-        check_names += [c.name for c in report.checks if c.name not in check_names]
-    rows = []
-    for report in sorted(reports, key=lambda r: r.submission):
-        points = {c.name: c.points for c in report.checks}
-        rows.append([report.submission, report.score, report.max_score, *(points.get(n, "") for n in check_names)])
+    """Moved to ``grader.exports.write_gradebook_csv``; this name stays until ``grader.batch`` calls that.
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "score", "max_score", *check_names])
-    writer.writerows(rows)
-    write_atomic(path, buffer.getvalue())
+    Imported here, not at the top: ``grader.exports`` imports this module.
+    """
+    from grader.exports import write_gradebook_csv
+
+    write_gradebook_csv(reports, path)
