@@ -26,10 +26,11 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.course import course_root, course_secret, load_assignment
+from grader.exports import write_all
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
 from grader.pool import Settings, default_workers, grade_local
-from grader.report import Report, write_gradebook, write_report
+from grader.report import Report, write_report
 from grader.sandbox import isolation
 from grader.submission import check_exists, submission_id
 
@@ -88,11 +89,11 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     for report in reports:  # a report whose file a crash kept from being written is written now
         if not (out / report.submission / "report.json").exists():
             write_report(report, out)
-    write_gradebook(everything, out / "gradebook.csv")
+    write_all(everything, out, task.spec)
     if len(reports) <= TABLE_ROWS:
         console.print(score_table(task.spec.title, reports))
-    console.print(f"{len(todo)} graded now, {skipped} unchanged; reports in {out}/<id>/report.json, "
-                  f"gradebook in {out / 'gradebook.csv'}")
+    console.print(f"{len(todo)} graded now, {skipped} unchanged; in {out}: <id>/report.json and "
+                  "<id>/results.json (Gradescope), gradebook.csv, junit.xml, summary.md")
     return BatchResult(reports, len(todo), skipped)
 
 

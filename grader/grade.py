@@ -19,6 +19,7 @@ from grader.course import Assignment, course_secret
 from grader.errors import SpecError
 from grader.plugin import JudgePlugin, RunChecks
 from grader.report import CheckResult, Report
+from grader.sandbox import forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
 from grader.submission import StagingError, stage
@@ -53,6 +54,7 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
     on. ``SpecError`` (the instructor's mistake) and ``KeyboardInterrupt`` stop it."""
     isolation = isolation or detect()
     secret = secret or course_secret(assignment.course)
+    forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20))
 
     def driver(run: RunChecks) -> None:
         for job in jobs:

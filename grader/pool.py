@@ -26,6 +26,7 @@ from pathlib import Path
 from grader.course import Assignment, load_assignment
 from grader.grade import Job, failed_report, grade_stream
 from grader.report import Report
+from grader.sandbox import forkserver
 from grader.sandbox import isolation as isolation_module
 from grader.sandbox.isolation import Isolation
 
@@ -61,11 +62,13 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
     """Grade ``jobs`` with ``workers`` judge processes (in this process when 1), reports to ``on_report``."""
     if not jobs:
         return
-    single_threaded_torch()
     if workers <= 1 or len(jobs) == 1:
         task, iso = settings.load()
+        forkserver.prestart(iso, max(1, task.spec.limits.file_bytes >> 20))  # before our own torch import
+        single_threaded_torch()
         grade_stream(task, jobs, on_report, secret=settings.secret, isolation=iso)
         return
+    single_threaded_torch()
     _Pool(settings, jobs, on_report, min(workers, len(jobs))).run()
 
 
