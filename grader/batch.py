@@ -32,7 +32,7 @@ from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
 from grader.pool import Settings, default_workers, grade_local
 from grader.report import Report, write_report
 from grader.sandbox import isolation
-from grader.submission import check_exists, submission_id
+from grader.submission import check_exists, discover
 
 TABLE_ROWS = 40  # a longer class gets its summary, not a row each
 
@@ -54,7 +54,8 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     task = load_assignment(assignment, root)
     for path in submissions:
         check_exists(path)
-    jobs = [Job(path, sid) for path, sid in zip(submissions, _unique_ids(submissions), strict=True)]
+    # One path may be a whole class (an LMS export); a class zip is unpacked under out/.unpacked.
+    jobs = [Job(f.path, f.submission) for f in discover(submissions, task.spec.module, out / ".unpacked")]
     task_fp = assignment_fingerprint(task)
     prints = {job.submission: fingerprint(job.path) for job in jobs}
     settings = Settings(assignment, str(root), sandbox, course_secret(root))
@@ -132,16 +133,6 @@ class _progress:
         if self.bar is not None:
             self.bar.refresh()
             self.bar.stop()
-
-
-def _unique_ids(paths: list[Path]) -> list[str]:
-    seen: dict[str, int] = {}
-    ids = []
-    for path in paths:
-        sid = submission_id(path)
-        seen[sid] = seen.get(sid, 0) + 1
-        ids.append(sid if seen[sid] == 1 else f"{sid}-{seen[sid]}")
-    return ids
 
 
 def score_table(title: str, reports: list[Report]) -> Table:
