@@ -56,6 +56,8 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
         check_exists(path)
     # One path may be a whole class (an LMS export); a class zip is unpacked under out/.unpacked.
     jobs = [Job(f.path, f.submission) for f in discover(submissions, task.spec.module, out / ".unpacked")]
+    if len(jobs) != len(submissions):
+        console.print(Text(f"{len(jobs)} submissions found in {len(submissions)} path(s)", style="dim"))
     task_fp = assignment_fingerprint(task)
     prints = {job.submission: fingerprint(job.path) for job in jobs}
     settings = Settings(assignment, str(root), sandbox, course_secret(root))

@@ -18,7 +18,8 @@ def _parser() -> argparse.ArgumentParser:
     grade = sub.add_parser("grade", help="grade submissions and write reports and a gradebook")
     grade.add_argument("assignment")
     grade.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                       help="a .py file, a folder that contains the module, or a .zip of either")
+                       help="a .py file, a folder that contains the module, a .zip of either, or a whole class: "
+                            "a folder or .zip of such (Canvas, Moodle and Gradescope exports included)")
     grade.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: ./grades)")
     grade.add_argument("--no-sandbox", action="store_true",
                        help="instructors only, for trusted code such as the reference: no namespaces or uid drop")
