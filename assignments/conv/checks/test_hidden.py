@@ -102,9 +102,10 @@ def shape_cases(rng):
 def test_output_shape_values(student, reference, rng):
     """Three random settings of each kind against the reference."""
     cases = list(shape_cases(rng))
-    for i, (kind, h, w, kernel, stride, padding) in enumerate(cases, 1):
+    values = common.one_by_one(student.conv2d_output_shape.stream([(case[1:], {}) for case in cases]))
+    for i, ((kind, h, w, kernel, stride, padding), value) in enumerate(zip(cases, values, strict=True), 1):
         what = f"conv2d_output_shape, case {i} of {len(cases)} ({kind})"
-        got = as_sizes(student.conv2d_output_shape(h, w, kernel, stride, padding), what)
+        got = as_sizes(value, what)
         expected = reference.conv2d_output_shape(h, w, kernel, stride, padding)
         if got != expected:
             mistake = next((m for m, sizes in common.size_mistakes(h, w, kernel, stride, padding) if sizes == got), None)
@@ -116,12 +117,15 @@ def test_output_shape_values(student, reference, rng):
 # ------------------------------------------------------------------------ conv2d_forward
 
 def run_cases(student, reference, rng, spec, cases) -> None:
-    """cases: (kind, x shape, w shape, bias?, stride, padding). Values N(0, 1); all inputs secret."""
-    for i, (kind, x_shape, w_shape, with_bias, stride, padding) in enumerate(cases, 1):
+    """cases: (kind, x shape, w shape, bias?, stride, padding). Values N(0, 1); all inputs secret.
+    The student's calls cross in one request."""
+    inputs = []  # (x, w, b, stride, padding): the arguments of each case's call
+    for _, x_shape, w_shape, with_bias, stride, padding in cases:
         x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
-        b = rng.normal(size=w_shape[0]) if with_bias else None
+        inputs.append((x, w, rng.normal(size=w_shape[0]) if with_bias else None, stride, padding))
+    values = common.one_by_one(student.conv2d_forward.stream([(args, {}) for args in inputs]))
+    for i, ((kind, *_), (x, w, b, stride, padding), value) in enumerate(zip(cases, inputs, values, strict=True), 1):
         what = f"conv2d_forward, case {i} of {len(cases)} ({kind})"
-        value = student.conv2d_forward(x, w, b, stride, padding)
         expected = reference.conv2d_forward(x, w, b, stride, padding)
         check_output(value, expected, common.output_mistakes(reference.conv2d_forward, x, w, b, stride, padding), spec, what)
 

@@ -77,13 +77,14 @@ SHAPE_CASES = [  # (h, w, kernel, stride, padding); None: leave the argument to 
 ]
 
 
-def shape_call(student, h, w, kernel, stride, padding):
-    """Call conv2d_output_shape, leaving out the arguments that are None (their defaults)."""
+def shape_call(h, w, kernel, stride, padding) -> tuple[list, str]:
+    """The arguments of a conv2d_output_shape call, leaving out those that are None (their defaults),
+    and the call as text."""
     args = [h, w, kernel, stride, padding]
     while args[-1] is None:
         args.pop()
     text = ", ".join(repr(a) for a in args)
-    return student.conv2d_output_shape(*args), f"conv2d_output_shape({text})"
+    return args, f"conv2d_output_shape({text})"
 
 
 def int_or_pair(rng, low: int, high: int):
@@ -102,8 +103,9 @@ def test_output_shape_matches_torch(student, public_rng):
         (kh, kw), (ph, pw) = pair(kernel), pair(padding)
         if h + 2 * ph >= kh and w + 2 * pw >= kw:
             cases.append((h, w, kernel, stride, padding))
-    for h, w, kernel, stride, padding in cases:
-        value, call = shape_call(student, h, w, kernel, stride, padding)
+    calls = [shape_call(*case) for case in cases]
+    values = common.one_by_one(student.conv2d_output_shape.stream([(args, {}) for args, _ in calls]))
+    for (h, w, kernel, stride, padding), (_, call), value in zip(cases, calls, values, strict=True):
         got = as_sizes(value, call)
         expected = torch_output_shape(h, w, kernel, 1 if stride is None else stride, 0 if padding is None else padding)
         if got != expected:
@@ -170,6 +172,7 @@ def random_forward_cases(rng, count: int):
 
 def test_forward_matches_torch(student, public_rng, spec):
     """Every named case and 12 random ones against torch's conv2d; the inputs must come back unchanged."""
+    cases = []  # (what, x, w, b, stride, padding, the call's arguments, the call as text)
     for what, x_shape, w_shape, with_bias, stride, padding in FORWARD_CASES + random_forward_cases(public_rng, 12):
         x, w = public_rng.normal(size=x_shape), public_rng.normal(size=w_shape)
         b = public_rng.normal(size=w_shape[0]) if with_bias else None
@@ -180,13 +183,14 @@ def test_forward_matches_torch(student, public_rng, spec):
             args = [x, w, b, stride, padding]
             call = (f"conv2d_forward(x {x_shape}, w {w_shape}, {'b' if with_bias else 'None'}, "
                     f"stride={stride!r}, padding={padding!r})")
-        before = [None if a is None else np.copy(a) for a in args[:3]]
-        result = student.call("conv2d_forward", *args, echo=True)
+        cases.append((what, x, w, b, stride, padding, args, call))
+    results = common.one_by_one(student.stream("conv2d_forward", [(args, {}) for *_, args, _ in cases], echo=True))
+    for (what, x, w, b, stride, padding, args, call), result in zip(cases, results, strict=True):
         expected = torch_conv(x, w, b, stride, padding)
         check_output(result.value, expected, common.output_mistakes(torch_conv, x, w, b, stride, padding), spec,
                      f"{what}: {call}")
         args_after = result.args_after[0]
-        for name, old, new in zip(("x", "w", "b"), before, args_after, strict=False):
+        for name, old, new in zip(("x", "w", "b"), args[:3], args_after, strict=False):  # ours are as they were
             if old is not None and not np.array_equal(old, new):
                 raise AssertionError(f"{what}: conv2d_forward changed its argument {name} in place; "
                                      "leave the inputs alone (np.pad and slicing make new arrays)")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import as_array, as_float, assert_close, numerical_grad, relative_error
+from grader.testing import as_array, as_float, assert_close, load_sibling, numerical_grad, relative_error
+
+common = load_sibling(__file__, "common")
 
 
 def probability_targets(rng, n: int, k: int) -> np.ndarray:
@@ -40,22 +42,28 @@ def logit_cases(rng):
 def test_softmax_values(student, reference, rng, spec):
     """softmax against the reference on every kind of secret batch."""
     tol = spec.tolerance("values")
-    for name, z, _ in logit_cases(rng):
-        got = as_array(student.softmax(z), f"softmax of {name}", z.shape)
+    cases = list(logit_cases(rng))
+    values = common.values(student.softmax, [(z,) for _, z, _ in cases])
+    for (name, z, _), value in zip(cases, values, strict=True):
+        got = as_array(value, f"softmax of {name}", z.shape)
         assert_close(got, reference.softmax(z), tol, f"softmax of {name}")
 
 
 def check_loss(student, reference, rng, spec, probabilities: bool) -> None:
     tol = spec.tolerance("loss")
+    cases = []  # (name, z, target)
     for name, z, labels in logit_cases(rng):
         if probabilities:
             target = probability_targets(rng, *z.shape)
             target[np.arange(len(z)), labels] += 0.5  # the far-below classes carry weight
             target /= target.sum(axis=1, keepdims=True)
-            form = "soft labels"
         else:
-            target, form = labels, "class indices"
-        got = as_float(student.cross_entropy(z, target), f"cross_entropy of {name} with {form}")
+            target = labels
+        cases.append((name, z, target))
+    form = "soft labels" if probabilities else "class indices"
+    values = common.values(student.cross_entropy, [(z, target) for _, z, target in cases])
+    for (name, z, target), value in zip(cases, values, strict=True):
+        got = as_float(value, f"cross_entropy of {name} with {form}")
         assert_close(got, reference.cross_entropy(z, target), tol, f"cross_entropy of {name} with {form}")
 
 
@@ -72,16 +80,20 @@ def test_cross_entropy_probabilities_values(student, reference, rng, spec):
 def test_gradient_values(student, reference, rng, spec):
     """The gradient against the reference, then against central differences of the reference's loss."""
     tol = spec.tolerance("values")
-    for name, z, labels in logit_cases(rng):
-        for target, form in ((labels, "class indices"), (probability_targets(rng, *z.shape), "soft labels")):
-            got = as_array(student.cross_entropy_grad(z, target), f"cross_entropy_grad of {name} with {form}", z.shape)
-            assert_close(got, reference.cross_entropy_grad(z, target), tol, f"cross_entropy_grad of {name} with {form}")
+    cases = [(name, z, target, form) for name, z, labels in logit_cases(rng)
+             for target, form in ((labels, "class indices"), (probability_targets(rng, *z.shape), "soft labels"))]
+    values = common.values(student.cross_entropy_grad, [(z, target) for _, z, target, _ in cases])
+    for (name, z, target, form), value in zip(cases, values, strict=True):
+        got = as_array(value, f"cross_entropy_grad of {name} with {form}", z.shape)
+        assert_close(got, reference.cross_entropy_grad(z, target), tol, f"cross_entropy_grad of {name} with {form}")
 
     num_tol = spec.tolerance("numerical")
     n, k = int(rng.integers(3, 7)), int(rng.integers(3, 7))
     z = rng.normal(size=(n, k)) * 1.5
-    for target, form in ((rng.integers(0, k, size=n), "class indices"), (probability_targets(rng, n, k), "soft labels")):
-        got = as_array(student.cross_entropy_grad(z, target), "cross_entropy_grad", z.shape)
+    targets = ((rng.integers(0, k, size=n), "class indices"), (probability_targets(rng, n, k), "soft labels"))
+    values = common.values(student.cross_entropy_grad, [(z, target) for target, _ in targets])
+    for (target, form), value in zip(targets, values, strict=True):
+        got = as_array(value, "cross_entropy_grad", z.shape)
         numerical = numerical_grad(lambda x, t=target: reference.cross_entropy(x, t), z)
         err = relative_error(got, numerical)
         bad = ~((err <= num_tol.rtol) | (np.abs(got - numerical) <= num_tol.atol))

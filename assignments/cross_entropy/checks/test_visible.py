@@ -17,7 +17,17 @@ import torch
 import torch.nn.functional as F
 
 from grader.errors import StudentError
-from grader.testing import BadResult, as_array, as_float, assert_close, numerical_grad, relative_error
+from grader.testing import (
+    BadResult,
+    as_array,
+    as_float,
+    assert_close,
+    load_sibling,
+    numerical_grad,
+    relative_error,
+)
+
+common = load_sibling(__file__, "common")
 
 # ------------------------------------------------------------------------------ PyTorch oracles
 
@@ -65,41 +75,31 @@ def describe(target: np.ndarray) -> str:
 SHAPES = [(1, 2, 1.0), (4, 3, 0.1), (6, 5, 3.0), (16, 10, 1.0), (5, 7, 30.0)]
 
 
-def loss_of(student, z, target, what: str) -> float:
-    return as_float(student.cross_entropy(z, target), what)
-
-
-def grad_of(student, z, target, what: str) -> np.ndarray:
-    return as_array(student.cross_entropy_grad(z, target), what, z.shape)
-
-
-def softmax_of(student, z, what: str) -> np.ndarray:
-    return as_array(student.softmax(z), what, z.shape)
-
-
 # --------------------------------------------------------------------------------- softmax
 
 
 def test_softmax_matches_torch(student, public_rng, spec):
     """softmax of (N, K) batches of several sizes and scales against torch.softmax(dim=-1)."""
     tol = spec.tolerance("values")
-    for n, k, scale in SHAPES + [(3, 1, 1.0)]:
-        z = public_rng.normal(size=(n, k)) * scale
+    cases = [(n, k, scale, public_rng.normal(size=(n, k)) * scale) for n, k, scale in SHAPES + [(3, 1, 1.0)]]
+    values = common.values(student.softmax, [(z,) for *_, z in cases])
+    for (n, k, scale, z), value in zip(cases, values, strict=True):
         what = f"softmax of a ({n}, {k}) batch of logits (scale {scale:g})"
-        assert_close(softmax_of(student, z, what), torch_softmax(z), tol, what, reveal=True)
+        assert_close(as_array(value, what, z.shape), torch_softmax(z), tol, what, reveal=True)
 
 
 def test_softmax_last_axis(student, public_rng, spec):
     """softmax of a 1-D vector and of a 3-D array, along the last axis."""
     tol = spec.tolerance("values")
-    z = public_rng.normal(size=(4, 3))
-    assert_close(softmax_of(student, z, "softmax of a (4, 3) batch"), torch_softmax(z), tol,
+    batch = public_rng.normal(size=(4, 3))
+    others = [public_rng.normal(size=shape) * 2 for shape in [(6,), (2, 3, 4)]]
+    values = common.values(student.softmax, [(z,) for z in [batch, *others]])
+    assert_close(as_array(next(values), "softmax of a (4, 3) batch", batch.shape), torch_softmax(batch), tol,
                  "softmax of a (4, 3) batch", reveal=True)
-    for shape in [(6,), (2, 3, 4)]:
-        z = public_rng.normal(size=shape) * 2
-        what = f"softmax of an array of shape {shape} (along its last axis, like torch.softmax(dim=-1))"
+    for z in others:
+        what = f"softmax of an array of shape {z.shape} (along its last axis, like torch.softmax(dim=-1))"
         try:
-            got = softmax_of(student, z, what)
+            got = as_array(next(values), what, z.shape)
         except StudentError as exc:  # an error here is a wrong axis: say so
             raise AssertionError(f"{what} failed: {exc}. Softmax works along the last axis (axis=-1, "
                                  "keepdims=True), whatever the number of dimensions") from None
@@ -137,7 +137,9 @@ def test_softmax_stability(student, spec):
     tol = spec.tolerance("values")
     cases = {name: BASE + offset for name, offset in SHIFTS.items()}
     cases["a row spread from -1000 to +1000"] = np.array([[1000.0, 0.0, -1000.0, 999.0, 3.0]])
-    got = {name: softmax_of(student, z, f"softmax of {name}") for name, z in cases.items()}
+    values = common.values(student.softmax, [(z,) for z in cases.values()])
+    got = {name: as_array(value, f"softmax of {name}", z.shape)
+           for (name, z), value in zip(cases.items(), values, strict=True)}
     bad = {name: bad_rows(p) for name, p in got.items()}
     whole = [name for name in cases if name != "a batch whose rows sit at -1e4, 0 and +1e4" and bad[name].any()]
     if whole:
@@ -157,11 +159,14 @@ def test_softmax_stability(student, spec):
 
 def check_loss_against_torch(student, rng, spec, probabilities: bool) -> None:
     tol = spec.tolerance("loss")
+    cases = []  # (n, k, scale, z, target)
     for n, k, scale in SHAPES:
         z = rng.normal(size=(n, k)) * scale
-        target = probability_targets(rng, n, k) if probabilities else rng.integers(0, k, size=n)
+        cases.append((n, k, scale, z, probability_targets(rng, n, k) if probabilities else rng.integers(0, k, size=n)))
+    values = common.values(student.cross_entropy, [(z, target) for *_, z, target in cases])
+    for (n, k, scale, z, target), value in zip(cases, values, strict=True):
         what = f"cross_entropy of a ({n}, {k}) batch (scale {scale:g}) with {describe(target)}"
-        got, expected = loss_of(student, z, target, what), torch_loss(z, target)
+        got, expected = as_float(value, what), torch_loss(z, target)
         try:
             assert_close(got, expected, tol, f"{what}, against torch.nn.functional.cross_entropy", reveal=True)
         except AssertionError as exc:
@@ -198,25 +203,31 @@ def test_cross_entropy_probabilities_matches_torch(student, public_rng, spec):
 def test_one_hot_equals_indices(student, public_rng, spec):
     """Class indices and the same classes as one-hot probabilities: equal loss and gradient."""
     tol = spec.tolerance("loss")
+    cases = []  # (n, k, z, labels)
     for n, k, scale in SHAPES[1:4]:
         z = public_rng.normal(size=(n, k)) * scale
-        labels = public_rng.integers(0, k, size=n)
-        by_index = loss_of(student, z, labels, "cross_entropy with class indices")
-        by_one_hot = loss_of(student, z, one_hot(labels, k), "cross_entropy with one-hot targets")
+        cases.append((n, k, z, public_rng.integers(0, k, size=n)))
+    arguments = [(z, target) for _, k, z, labels in cases for target in (labels, one_hot(labels, k))]
+    losses = common.values(student.cross_entropy, arguments)  # the loss calls in one request, the gradient's in
+    grads = common.values(student.cross_entropy_grad, arguments)  # another, sent when the first is checked
+    for n, k, z, _ in cases:
+        by_index = as_float(next(losses), "cross_entropy with class indices")
+        by_one_hot = as_float(next(losses), "cross_entropy with one-hot targets")
         assert_close(by_one_hot, by_index, tol,
                      f"({n}, {k}) batch: the loss with one-hot probability targets against the loss with the same "
                      "classes as indices (they must be equal: check your two target branches)", reveal=True)
-        g_index = grad_of(student, z, labels, "cross_entropy_grad with class indices")
-        g_one_hot = grad_of(student, z, one_hot(labels, k), "cross_entropy_grad with one-hot targets")
+        g_index = as_array(next(grads), "cross_entropy_grad with class indices", z.shape)
+        g_one_hot = as_array(next(grads), "cross_entropy_grad with one-hot targets", z.shape)
         assert_close(g_one_hot, g_index, spec.tolerance("values"),
                      f"({n}, {k}) batch: the gradient with one-hot probability targets against the gradient with "
                      "the same classes as indices (they must be equal: check your two target branches)", reveal=True)
 
 
-def loss_factor(student, z_ordinary, target) -> float:
-    """Your loss over torch's on an ordinary row of the same shape and target form: 1 when your loss is right.
-    A constant-factor mistake (a missing 1/N, a mean over the classes) is charged elsewhere, not here."""
-    mine = loss_of(student, z_ordinary, target, f"cross_entropy of an ordinary row with {describe(target)}")
+def loss_factor(value, z_ordinary, target) -> float:
+    """Your loss (``value``, of ``z_ordinary``) over torch's on an ordinary row of the same shape and target form:
+    1 when your loss is right. A constant-factor mistake (a missing 1/N, a mean over the classes) is charged
+    elsewhere, not here."""
+    mine = as_float(value, f"cross_entropy of an ordinary row with {describe(target)}")
     factor = mine / torch_loss(z_ordinary, target)
     if not (np.isfinite(factor) and factor > 0):
         raise AssertionError(f"cross_entropy of the ordinary row {z_ordinary.tolist()} with {describe(target)} is "
@@ -230,12 +241,15 @@ def test_cross_entropy_stability(student, spec):
     # 1. Whole rows moved to +-1e4: your loss must equal your own loss on the same rows at ordinary scale
     #    (so a mistake in the values themselves is charged by the value checks, not here).
     broken = []
-    for target in (LABELS, one_hot(LABELS, 5)):
-        ordinary = loss_of(student, BASE, target, "cross_entropy of ordinary logits")
+    targets = (LABELS, one_hot(LABELS, 5))
+    values = common.values(student.cross_entropy, [(z, target) for target in targets
+                                                   for z in (BASE, *(BASE + offset for offset in SHIFTS.values()))])
+    for target in targets:
+        ordinary = as_float(next(values), "cross_entropy of ordinary logits")
         if not np.isfinite(ordinary):
             raise AssertionError(f"cross_entropy of ordinary logits with {describe(target)} is {ordinary!r}")
-        for name, offset in SHIFTS.items():
-            huge = loss_of(student, BASE + offset, target, f"cross_entropy of {name}")
+        for name in SHIFTS:
+            huge = as_float(next(values), f"cross_entropy of {name}")
             if not abs(huge - ordinary) <= shift_tol.atol + shift_tol.rtol * max(abs(huge), abs(ordinary)):
                 broken.append((name, target, huge, ordinary))
     for name, target, huge, ordinary in broken:
@@ -251,13 +265,15 @@ def test_cross_entropy_stability(student, spec):
     # 2. A true class 1000 below its row's maximum: the loss is about 1000, the log of its probability is log(0).
     row = np.array([[3.0, 0.5, -997.0, 1.0, -2.0]])  # class 2 is 1000 below the max
     ordinary_row = np.array([[0.3, 0.5, -0.7, 1.0, -0.2]])
-    for target in (np.array([2]), one_hot(np.array([2]), 5)):
-        factor = loss_factor(student, ordinary_row, target)
+    targets = (np.array([2]), one_hot(np.array([2]), 5))
+    values = common.values(student.cross_entropy, [(z, target) for target in targets for z in (ordinary_row, row)])
+    for target in targets:
+        factor = loss_factor(next(values), ordinary_row, target)
         expected = factor * torch_loss(row, target)
         true = f"the true loss is {expected:.6g}" if abs(factor - 1) < 1e-6 else (
             f"torch's loss is {torch_loss(row, target):.6g}, {expected:.6g} with the factor {factor:.6g} your loss has "
             "on an ordinary row")
-        got = loss_of(student, row, target, "cross_entropy with the true class 1000 below the row's max")
+        got = as_float(next(values), "cross_entropy with the true class 1000 below the row's max")
         where = f"cross_entropy of the row {row.tolist()[0]} with {describe(target)} (true class 2, 1000 below the max)"
         if np.isinf(got):
             raise AssertionError(
@@ -273,8 +289,10 @@ def test_cross_entropy_stability(student, spec):
 
     # 3. The true class is the max and the others are 1000 below: 0 * log(0) = nan with probability targets.
     row = np.array([[3.0, -997.0, -996.5, -1001.0, -998.0]])
-    for target in (np.array([0]), one_hot(np.array([0]), 5)):
-        got = loss_of(student, row, target, "cross_entropy with the other classes 1000 below the true one")
+    targets = (np.array([0]), one_hot(np.array([0]), 5))
+    values = common.values(student.cross_entropy, [(row, target) for target in targets])
+    for target in targets:
+        got = as_float(next(values), "cross_entropy with the other classes 1000 below the true one")
         where = (f"cross_entropy of the row {row.tolist()[0]} with {describe(target)} (true class 0, the others about "
                  "1000 below it)")
         if np.isnan(got):
@@ -292,12 +310,15 @@ def test_gradient_stability(student, spec):
     """The gradient at logits of magnitude 1e4 equals your gradient for the same rows at ordinary scale."""
     tol = spec.tolerance("shift")
     failures = {}
-    for name, offset in SHIFTS.items():
-        for target in (LABELS, one_hot(LABELS, 5)):
-            ordinary = grad_of(student, BASE, target, "cross_entropy_grad of ordinary logits")
+    targets = (LABELS, one_hot(LABELS, 5))
+    values = common.values(student.cross_entropy_grad, [(z, target) for offset in SHIFTS.values() for target in targets
+                                                        for z in (BASE, BASE + offset)])
+    for name in SHIFTS:
+        for target in targets:
+            ordinary = as_array(next(values), "cross_entropy_grad of ordinary logits", BASE.shape)
             if not np.all(np.isfinite(ordinary)):
                 raise AssertionError(f"cross_entropy_grad of ordinary logits with {describe(target)} is not finite")
-            huge = grad_of(student, BASE + offset, target, f"cross_entropy_grad of {name}")
+            huge = as_array(next(values), f"cross_entropy_grad of {name}", BASE.shape)
             try:
                 assert_close(huge, ordinary, tol, f"cross_entropy_grad of {name} with {describe(target)}, against your "
                              "own gradient for the same rows at ordinary scale (adding a constant to a row changes "
@@ -318,9 +339,10 @@ def test_batch_mean(student, public_rng, spec):
     z = public_rng.normal(size=(n, k)) * 2
     for target in (public_rng.integers(0, k, size=n), probability_targets(public_rng, n, k)):
         form = describe(target)
-        whole = loss_of(student, z, target, f"cross_entropy of a batch of {n} with {form}")
-        rows = np.array([loss_of(student, z[i:i + 1], target[i:i + 1], f"cross_entropy of one example with {form}")
-                         for i in range(n)])
+        pieces = [(z, target)] + [(z[i:i + 1], target[i:i + 1]) for i in range(n)]  # the batch, then each example
+        losses = common.values(student.cross_entropy, pieces)
+        whole = as_float(next(losses), f"cross_entropy of a batch of {n} with {form}")
+        rows = np.array([as_float(value, f"cross_entropy of one example with {form}") for value in losses])
         if np.isclose(whole, rows.sum(), rtol=1e-9, atol=0) and not np.isclose(whole, rows.mean(), rtol=1e-9, atol=0):
             raise AssertionError(
                 f"cross_entropy with {form}: your loss of a batch of {n} is the SUM of your {n} per-example losses "
@@ -333,9 +355,10 @@ def test_batch_mean(student, public_rng, spec):
                 f"cross_entropy with {form}: your loss is 1/{k} of the true one (K = {k} classes): np.mean over the "
                 "N x K array of y * log p divides by N * K. Sum over the classes, then average over the N examples")
 
-        grads = grad_of(student, z, target, f"cross_entropy_grad of a batch of {n} with {form}")
-        row_grads = np.vstack([grad_of(student, z[i:i + 1], target[i:i + 1],
-                                       f"cross_entropy_grad of one example with {form}") for i in range(n)])
+        values = common.values(student.cross_entropy_grad, pieces)
+        grads = as_array(next(values), f"cross_entropy_grad of a batch of {n} with {form}", z.shape)
+        row_grads = np.vstack([as_array(value, f"cross_entropy_grad of one example with {form}", (1, k))
+                               for value in values])
         if np.allclose(grads, row_grads, rtol=1e-9, atol=1e-15) and not np.allclose(grads, row_grads / n, rtol=1e-9, atol=1e-15):
             raise AssertionError(
                 f"cross_entropy_grad with {form}: the gradient of a batch of {n} is missing the 1/N: each row equals "
@@ -377,10 +400,11 @@ def test_gradient_matches_numerical(student, public_rng, spec):
     """The analytic gradient against central differences of torch's loss, then autograd."""
     num_tol, tol = spec.tolerance("numerical"), spec.tolerance("values")
     n, k = 4, 5
-    for target in (public_rng.integers(0, k, size=n), probability_targets(public_rng, n, k)):
-        z = public_rng.normal(size=(n, k)) * 1.5
+    targets = (public_rng.integers(0, k, size=n), probability_targets(public_rng, n, k))
+    cases = [(public_rng.normal(size=(n, k)) * 1.5, target) for target in targets]  # (z, target)
+    for (z, target), value in zip(cases, common.values(student.cross_entropy_grad, cases), strict=True):
         form = describe(target)
-        got = grad_of(student, z, target, f"cross_entropy_grad with {form}")
+        got = as_array(value, f"cross_entropy_grad with {form}", z.shape)
         numerical = numerical_grad(lambda x, t=target: torch_loss(x, t), z)
         mistake = gradient_mistake(got, z, target)
         if mistake:

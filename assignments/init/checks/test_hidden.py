@@ -13,7 +13,9 @@ import math
 import numpy as np
 
 from grader.errors import BadResult, StudentFault
-from grader.testing import as_array, as_float
+from grader.testing import as_array, as_float, load_sibling
+
+common = load_sibling(__file__, "common")
 
 
 def seed_of(rng) -> int:
@@ -53,8 +55,9 @@ def random_shapes(rng):
 
 def test_fan_in_values(student, reference, rng):
     cases = list(random_shapes(rng))
-    for i, (what, shape) in enumerate(cases, 1):
-        got = as_float(student.fan_in(shape), "fan_in")
+    values = common.one_by_one(student.fan_in.stream([((shape,), {}) for _, shape in cases]))
+    for i, ((what, shape), value) in enumerate(zip(cases, values, strict=True), 1):
+        got = as_float(value, "fan_in")
         assert got == reference.fan_in(shape), (
             f"fan_in of {what}, case {i} of {len(cases)}, is wrong: the fan-in is in * k1 * k2 * ..., "
             "the inputs each output sees")
@@ -74,11 +77,13 @@ def kaiming_cases(rng):
 def test_kaiming_normal_values(student, reference, rng, spec):
     tol = spec.tolerance("values")
     cases = list(kaiming_cases(rng))
-    for i, (what, shape, kwargs) in enumerate(cases, 1):
-        seed = seed_of(rng)
+    seeds = [seed_of(rng) for _ in cases]
+    calls = [((shape, np.random.default_rng(seed)), kwargs) for (_, shape, kwargs), seed in zip(cases, seeds, strict=True)]
+    values = common.one_by_one(student.kaiming_normal.stream(calls))
+    for i, ((what, shape, kwargs), seed, value) in enumerate(zip(cases, seeds, values, strict=True), 1):
         expected = reference.kaiming_normal(shape, np.random.default_rng(seed), **kwargs)
         where = f"kaiming_normal, case {i} of {len(cases)} ({what})"
-        got = as_array(student.kaiming_normal(shape, np.random.default_rng(seed), **kwargs), where)
+        got = as_array(value, where)
         if got.shape != expected.shape:
             raise AssertionError(f"{where} returned an array of another shape than the one it was given")
         if close(got, expected, tol):
@@ -132,11 +137,13 @@ def mlp_cases(rng):
 def test_init_mlp_values(student, reference, rng, spec):
     tol = spec.tolerance("values")
     cases = list(mlp_cases(rng))
-    for i, (what, sizes) in enumerate(cases, 1):
-        seed = seed_of(rng)
+    seeds = [seed_of(rng) for _ in cases]
+    calls = [((sizes, np.random.default_rng(seed)), {}) for (_, sizes), seed in zip(cases, seeds, strict=True)]
+    values = common.one_by_one(student.init_mlp.stream(calls))
+    for i, ((what, sizes), seed, value) in enumerate(zip(cases, seeds, values, strict=True), 1):
         where = f"init_mlp, case {i} of {len(cases)} ({what})"
         expected = reference.init_mlp(sizes, np.random.default_rng(seed))
-        layers = as_layers(student.init_mlp(sizes, np.random.default_rng(seed)), sizes, where)
+        layers = as_layers(value, sizes, where)
         for j, ((w, _), (w_ref, _)) in enumerate(zip(layers, expected, strict=True), 1):
             if close(w, w_ref, tol):
                 continue

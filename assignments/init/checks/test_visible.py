@@ -14,7 +14,9 @@ import scipy.stats
 import torch
 
 from grader.errors import BadResult, StudentFault
-from grader.testing import as_array, as_float, expect_raises
+from grader.testing import as_array, as_float, expect_raises, load_sibling
+
+common = load_sibling(__file__, "common")
 
 
 def torch_fan_in(shape: tuple[int, ...]) -> int:
@@ -73,9 +75,10 @@ FAN_IN_SHAPES = [(10, 3), (3, 10), (1, 7), (16, 3, 5), (8, 4, 3, 2), (6, 2, 3, 4
 
 
 def test_fan_in_matches_torch(student):
-    for shape in FAN_IN_SHAPES:
+    values = common.one_by_one(student.fan_in.stream([((shape,), {}) for shape in FAN_IN_SHAPES]))
+    for shape, value in zip(FAN_IN_SHAPES, values, strict=True):
         kind = "a linear weight (out, in)" if len(shape) == 2 else "a convolution weight (out, in, k1, ...)"
-        got = as_float(student.fan_in(shape), f"fan_in{shape}")
+        got = as_float(value, f"fan_in{shape}")
         expected = torch_fan_in(shape)
         assert got == expected, (
             f"fan_in{shape}, {kind}, returned {got:g}; PyTorch's fan-in of this shape is {expected}: "
@@ -100,14 +103,16 @@ MOMENT_CASES = [
 
 def test_kaiming_normal_moments(student, public_rng, spec):
     rtol = spec.parameter("moment_rtol")
-    for shape, gain, nonlinearity, a, kind in MOMENT_CASES:
-        kwargs = {} if gain is None else {"gain": gain}
+    seeds = [(seed_of(public_rng), seed_of(public_rng)) for _ in MOMENT_CASES]  # (the student's rng's, torch's)
+    calls = [((shape, np.random.default_rng(seed)), {} if gain is None else {"gain": gain})
+             for (shape, gain, *_), (seed, _) in zip(MOMENT_CASES, seeds, strict=True)]
+    values = common.one_by_one(student.kaiming_normal.stream(calls))
+    for (shape, gain, nonlinearity, a, kind), (_, torch_seed), value in zip(MOMENT_CASES, seeds, values, strict=True):
         call = f"kaiming_normal({shape}, rng{'' if gain is None else f', gain={gain:.4g}'})"
-        got = as_array(student.kaiming_normal(shape, np.random.default_rng(seed_of(public_rng)), **kwargs),
-                       call, shape)
+        got = as_array(value, call, shape)
         oracle = f"torch.nn.init.kaiming_normal_(mode='fan_in', nonlinearity='{nonlinearity}'" + \
                  (f", a={a:g})" if a else ")")
-        expected = torch_kaiming_std(shape, nonlinearity, a, seed_of(public_rng))
+        expected = torch_kaiming_std(shape, nonlinearity, a, torch_seed)
         check_std(student, got, expected, 2.0 if gain is None else gain, shape, f"{call}, {kind},", oracle, rtol)
 
 
@@ -149,11 +154,10 @@ def test_deep_relu_stack(student, public_rng, spec):
     generators = public_rng.spawn(networks * depth)
     base = float(np.mean(x * x))
     a = x
-    for layer in range(1, depth + 1):
-        weights = np.stack([
-            as_array(student.kaiming_normal((width, width), generators[(layer - 1) * networks + k]),
-                     f"kaiming_normal(({width}, {width}), rng)", (width, width))
-            for k in range(networks)])
+    for layer in range(1, depth + 1):  # a request per layer: the networks' weights of this layer
+        calls = [(((width, width), generators[(layer - 1) * networks + k]), {}) for k in range(networks)]
+        weights = np.stack([as_array(value, f"kaiming_normal(({width}, {width}), rng)", (width, width))
+                            for value in common.one_by_one(student.kaiming_normal.stream(calls))])
         a = np.maximum(a @ weights.transpose(0, 2, 1), 0.0)
         with np.errstate(over="ignore", invalid="ignore"):
             ratio = float(np.mean(a * a)) / base
@@ -199,21 +203,28 @@ def as_layers(value, sizes: list[int], call: str, *, check_bias: bool = True) ->
 
 
 def test_init_mlp_shapes(student, public_rng):
-    for sizes in ([5, 3], [7, 16, 16, 2], [3, 50, 1], [10, 4, 8, 6, 1]):
-        as_layers(student.init_mlp(sizes, np.random.default_rng(seed_of(public_rng))), sizes,
-                  f"init_mlp({sizes}, rng)")
+    cases = [(sizes, seed_of(public_rng)) for sizes in ([5, 3], [7, 16, 16, 2], [3, 50, 1], [10, 4, 8, 6, 1])]
+    calls = [((sizes, np.random.default_rng(seed)), {}) for sizes, seed in cases]
+    values = common.one_by_one(student.init_mlp.stream(calls))
+    for (sizes, _), value in zip(cases, values, strict=True):
+        as_layers(value, sizes, f"init_mlp({sizes}, rng)")
 
 
 def test_init_mlp_scales(student, public_rng, spec):
     rtol = spec.parameter("moment_rtol")
+    cases = []  # (sizes, the seed of the student's rng, the seed of torch's for each layer), drawn in that order
     for sizes in ([400, 300, 500, 100], [600, 200]):
+        seed = seed_of(public_rng)
+        cases.append((sizes, seed, [seed_of(public_rng) for _ in sizes[1:]]))
+    calls = [((sizes, np.random.default_rng(seed)), {}) for sizes, seed, _ in cases]
+    values = common.one_by_one(student.init_mlp.stream(calls))
+    for (sizes, _, torch_seeds), value in zip(cases, values, strict=True):
         call = f"init_mlp({sizes}, rng)"
-        layers = as_layers(student.init_mlp(sizes, np.random.default_rng(seed_of(public_rng))), sizes, call,
-                           check_bias=False)
-        for i, (w, _) in enumerate(layers, 1):
+        layers = as_layers(value, sizes, call, check_bias=False)
+        for i, ((w, _), torch_seed) in enumerate(zip(layers, torch_seeds, strict=True), 1):
             last = i == len(layers)
             nonlinearity, gain = ("linear", 1.0) if last else ("relu", 2.0)
             role = "the output layer (gain 1)" if last else "a hidden layer, feeding a ReLU (gain 2)"
-            expected = torch_kaiming_std(w.shape, nonlinearity, 0.0, seed_of(public_rng))
+            expected = torch_kaiming_std(w.shape, nonlinearity, 0.0, torch_seed)
             check_std(student, w, expected, gain, w.shape, f"W of layer {i} of {len(layers)} of {call}, {role},",
                       f"torch.nn.init.kaiming_normal_(mode='fan_in', nonlinearity='{nonlinearity}')", rtol)

@@ -35,11 +35,13 @@ def random_case(rng, i: int, cases: int):
 
 def test_values(student, reference, rng, spec):
     """x_mix, y_mix, λ and perm equal the reference's on 40 secret batches, each with a secretly seeded rng."""
-    cases = 40
-    for i in range(cases):
-        x, y, alpha, seed, label = random_case(rng, i, cases)
-        gen = np.random.default_rng(seed)
-        x_mix, y_mix, lam, perm = common.unpack(student.mixup(x, y, alpha, gen), x, y, f"mixup, {label}")
+    count = 40
+    cases = [random_case(rng, i, count) for i in range(count)]  # (x, y, alpha, seed, label)
+    gens = [np.random.default_rng(seed) for *_, seed, _ in cases]
+    arguments = [((x, y, alpha, gen), {}) for (x, y, alpha, *_), gen in zip(cases, gens, strict=True)]
+    values = common.one_by_one(student.mixup.stream(arguments))
+    for (x, y, alpha, _, label), gen, value in zip(cases, gens, values, strict=True):
+        x_mix, y_mix, lam, perm = common.unpack(value, x, y, f"mixup, {label}")
         x_ref, y_ref, _, _ = reference.mixup(x, y, alpha, common.clone(gen))
         what = f"mixup, {label}"
         common.check_draws(lam, perm, gen, alpha, spec.tolerance("draw"), what)
@@ -52,9 +54,15 @@ def test_values(student, reference, rng, spec):
 GOF_ALPHAS = (0.1, 2.0)  # U-shaped and peaked: between them every usual wrong λ is far from Beta(α, α)
 
 
-def lambdas(mixup, alpha: float, seeds, what: str) -> np.ndarray:
+def tiny_calls(alpha: float, seeds) -> list[tuple]:
+    """mixup's arguments, ``(x, y, alpha, rng)``, for a tiny batch and a generator seeded with each of ``seeds``."""
     x, y = np.arange(8.0).reshape(4, 2), np.eye(4)  # a tiny batch: this check is about λ only
-    return np.array([common.unpack(mixup(x, y, alpha, np.random.default_rng(int(s))), x, y, what)[2] for s in seeds])
+    return [(x, y, alpha, np.random.default_rng(int(s))) for s in seeds]
+
+
+def lambdas(values, calls: list[tuple], what: str) -> np.ndarray:
+    """λ from mixup's value for each of ``calls``."""
+    return np.array([common.unpack(value, x, y, what)[2] for value, (x, y, *_) in zip(values, calls, strict=True)])
 
 
 def typical_seeds(reference, rng, alpha: float, calls: int, typical: float) -> np.ndarray:
@@ -62,7 +70,9 @@ def typical_seeds(reference, rng, alpha: float, calls: int, typical: float) -> n
     solution draws exactly the reference's λ from the same seeds, so it can never fail the test."""
     for _ in range(100):
         seeds = rng.integers(2**63, size=calls)
-        if stats.kstest(lambdas(reference.mixup, alpha, seeds, "reference"), stats.beta(alpha, alpha).cdf).pvalue >= typical:
+        tiny = tiny_calls(alpha, seeds)
+        if stats.kstest(lambdas((reference.mixup(*args) for args in tiny), tiny, "reference"),
+                        stats.beta(alpha, alpha).cdf).pvalue >= typical:
             return seeds
     raise RuntimeError("no typical set of seeds for the reference")  # p >= 0.01 fails 100 times: never
 
@@ -96,7 +106,8 @@ def test_lambda_distribution(student, reference, rng, spec):
     calls = int(spec.parameter("gof_calls_per_alpha"))
     for alpha in GOF_ALPHAS:
         seeds = typical_seeds(reference, rng, alpha, calls, float(spec.parameter("gof_typical_p")))
-        lams = lambdas(student.mixup, alpha, seeds, f"mixup(x, y, alpha={alpha:g}, rng)")
+        tiny = tiny_calls(alpha, seeds)
+        lams = lambdas(common.values(student.mixup, tiny), tiny, f"mixup(x, y, alpha={alpha:g}, rng)")
         p = stats.kstest(lams, stats.beta(alpha, alpha).cdf).pvalue
         assert p >= spec.parameter("gof_p_value"), (
             f"over {calls} calls with alpha = {alpha:g} and differently seeded rngs, your lam does not follow "
@@ -172,10 +183,14 @@ def test_generalization(student, reference, rng, spec):
         if gap_none - gap_ref >= 0.1 * gap_none:
             break
     unmixed = []
+    # the epochs' calls in a few requests: an epoch's batch and generator do not depend on earlier results
+    (xt, yt), _ = data
+    values = common.values(student.mixup, [(xt[order], yt[order], ALPHA, np.random.default_rng(int(seed)))
+                                           for seed, order in zip(seeds, orders, strict=True)])
 
-    def student_blend(x, y, gen, epoch):
+    def student_blend(x, y, gen, epoch):  # called for epoch 0, 1, ... in turn: the value of that epoch's call
         what = f"mixup at epoch {epoch + 1} of {EPOCHS}"
-        x_mix, y_mix, _, _ = common.unpack(student.mixup(x, y, ALPHA, gen), x, y, what, draws=False)
+        x_mix, y_mix, _, _ = common.unpack(next(values), x, y, what, draws=False)
         if not (np.all(np.isfinite(x_mix)) and np.all(np.isfinite(y_mix))):
             raise AssertionError(f"{what} returned a value that is not finite")
         unmixed.append(np.allclose(x_mix, x, rtol=1e-12, atol=1e-12))

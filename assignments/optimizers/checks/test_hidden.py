@@ -8,7 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from grader.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
-from grader.testing import as_float, as_step, assert_close, run_optimizer, trajectory_check
+from grader.testing import as_float, as_step, assert_close, load_sibling, run_optimizer, trajectory_check
+
+common = load_sibling(__file__, "common")
 
 OPTIMIZERS = ("adagrad", "rmsprop", "momentum", "adam")
 
@@ -35,20 +37,24 @@ def gradient_cases(rng):
 
 
 def check_two_steps(student, reference, rng, tol, fn: str) -> None:
-    """From an empty state, then once more with the state each side returned."""
+    """From an empty state, then once more with the state each side returned: the student's two calls
+    in one request, its state carried from the first to the second in the worker."""
     for case, shape, scale, defaults in gradient_cases(rng):
         theta = rng.normal(size=shape)
         lr = 10.0 ** rng.uniform(-3, -1)
         hyper = {} if defaults else random_hyper(fn, rng)
-        state_ref, state = {}, {}
-        for t in (1, 2):
+        calls, expected, state_ref = [], [], {}
+        for _ in (1, 2):  # the reference's two steps, and the inputs of the student's
             g = rng.normal(size=shape) * scale
-            expected, state_ref = getattr(reference, fn)(theta, g, state_ref, lr, **hyper)
-            got, state = as_step(getattr(student, fn)(theta, g, state, lr, **hyper), fn, shape)
+            calls.append(((theta, g, {}, lr), hyper))
+            theta, state_ref = getattr(reference, fn)(theta, g, state_ref, lr, **hyper)
+            expected.append(theta)
+        values = common.one_by_one(getattr(student, fn).stream(calls, carry=(2, 1)))
+        for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
+            got, _ = as_step(value, fn, shape)
             which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
             settings = "default hyperparameters" if defaults else "other hyperparameters"
-            assert_close(got, expected, tol, f"{fn}, {case}, {settings}, {which}")
-            theta = expected
+            assert_close(got, want, tol, f"{fn}, {case}, {settings}, {which}")
 
 
 def test_adagrad_step(student, reference, rng, spec):
@@ -73,12 +79,15 @@ def test_adam_without_bias_correction(student, reference, rng, spec):
     trajectory_check(student.adam, reference.adam, rosenbrock_grad, rng.uniform(-2, 2, size=2), 300, tol,
                      "adam(bias_correction=False) on Rosenbrock", **hyper)
     gradients = rng.normal(size=(50, 6)) * 10.0 ** rng.uniform(-6, 3, size=6)
-    theta, state, state_ref = rng.normal(size=6), {}, {}
-    for t, g in enumerate(gradients, 1):
-        expected, state_ref = reference.adam(theta, g, state_ref, **hyper)
-        got, state = as_step(student.adam(theta, g, state, **hyper), "adam", theta.shape)
-        assert_close(got, expected, tol, f"adam(bias_correction=False) on random gradients, step {t}")
-        theta = expected
+    theta, state_ref, calls, expected = rng.normal(size=6), {}, [], []
+    for g in gradients:  # teacher-forced: the student gets the reference's theta and its own state
+        calls.append(((theta, g, {}), hyper))
+        theta, state_ref = reference.adam(theta, g, state_ref, **hyper)
+        expected.append(theta)
+    values = common.one_by_one(student.adam.stream(calls, carry=(2, 1)))
+    for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
+        got, _ = as_step(value, "adam", (6,))
+        assert_close(got, want, tol, f"adam(bias_correction=False) on random gradients, step {t}")
 
 
 # Settings near the lecture's demonstrations; each trajectory is compared step by step.
@@ -117,11 +126,13 @@ def test_warmup_cosine_values(student, reference, rng, spec):
     tol = spec.tolerance("schedule")
     settings = [(int(rng.integers(1, 50)), int(rng.integers(60, 300))) for _ in range(3)]
     settings += [(0, int(rng.integers(10, 100))), (20, 20), (5, 1)]
-    for i, (warmup, total) in enumerate(settings, 1):
-        base = 10.0 ** rng.uniform(-4, 0)
+    schedules = [(10.0 ** rng.uniform(-4, 0), warmup, total) for warmup, total in settings]  # (base_lr, ...)
+    calls = [((step, *schedule), {}) for schedule in schedules for step in range(schedule[2] + 5)]
+    values = common.one_by_one(student.warmup_cosine_lr.stream(calls))  # every step of every schedule, in order
+    for i, (base, warmup, total) in enumerate(schedules, 1):
         for step in range(total + 5):
             expected = reference.warmup_cosine_lr(step, base, warmup, total)
-            got = as_float(student.warmup_cosine_lr(step, base, warmup, total), "warmup_cosine_lr")
+            got = as_float(next(values), "warmup_cosine_lr")
             phase = "warm-up" if step < warmup else "cosine decay" if step < total else "after total_steps"
             assert_close(got, expected, tol,
                          f"warmup_cosine_lr at step {step}, in the {phase} of schedule {i} of {len(settings)}")

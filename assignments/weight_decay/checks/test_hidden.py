@@ -10,9 +10,10 @@ import numpy as np
 from numpy.polynomial.legendre import legvander
 
 from grader.surfaces import LinearRegression, rastrigin_grad, rosenbrock_grad
-from grader.testing import as_array, as_float, as_step, assert_close, trajectory_check
+from grader.testing import as_array, as_float, as_step, assert_close, load_sibling, trajectory_check
 
-SGD_RESULT = "sgd_weight_decay's result (the new theta alone: it keeps no state)"
+common = load_sibling(__file__, "common")
+SGD_RESULT = common.SGD_RESULT
 
 
 def random_shape(rng) -> tuple[int, ...]:
@@ -39,31 +40,37 @@ def penalty_cases(rng):
 
 def test_l2_penalty_values(student, reference, rng, spec):
     tol = spec.tolerance("penalty")
-    for case, theta in penalty_cases(rng):
-        for lam in (random_lambda(rng), random_lambda(rng)):
-            expected = reference.l2_penalty(theta, lam)
-            got = as_float(student.l2_penalty(theta, lam), f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
-            assert_close(got, expected, tol, f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
-    assert_close(as_float(student.l2_penalty(rng.normal(size=5), 0.0), "l2_penalty with lam = 0"), 0.0, tol,
-                 "l2_penalty with lam = 0")
+    cases = [(case, theta, lam) for case, theta in penalty_cases(rng) for lam in (random_lambda(rng), random_lambda(rng))]
+    calls = [((theta, lam), {}) for _, theta, lam in cases] + [((rng.normal(size=5), 0.0), {})]
+    values = common.one_by_one(student.l2_penalty.stream(calls))
+    for case, theta, lam in cases:
+        expected = reference.l2_penalty(theta, lam)
+        got = as_float(next(values), f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
+        assert_close(got, expected, tol, f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
+    assert_close(as_float(next(values), "l2_penalty with lam = 0"), 0.0, tol, "l2_penalty with lam = 0")
 
 
 def test_l2_grad_values(student, reference, rng, spec):
     tol = spec.tolerance("step")
-    for case, theta in penalty_cases(rng):
-        g = rng.normal(size=theta.shape) * 10.0 ** rng.uniform(-3, 3)
-        lam = random_lambda(rng)
-        got = as_array(student.l2_grad(g, theta, lam), f"l2_grad's result, {case}", theta.shape)
+    cases = [(case, theta, rng.normal(size=theta.shape) * 10.0 ** rng.uniform(-3, 3), random_lambda(rng))
+             for case, theta in penalty_cases(rng)]  # (case, theta, g, lam)
+    values = common.one_by_one(student.l2_grad.stream([((g, theta, lam), {}) for _, theta, g, lam in cases]))
+    for (case, theta, g, lam), value in zip(cases, values, strict=True):
+        got = as_array(value, f"l2_grad's result, {case}", theta.shape)
         assert_close(got, reference.l2_grad(g, theta, lam), tol,
                      f"l2_grad, {case}, a theta of {theta.ndim} dimension(s)")
 
 
 def test_sgd_weight_decay_step(student, reference, rng, spec):
     tol = spec.tolerance("step")
+    cases = []  # (case, theta, g, lr, lam)
     for i, (case, theta) in enumerate(penalty_cases(rng)):
         g = rng.normal(size=theta.shape) * 10.0 ** rng.uniform(-3, 3)
         lr, lam = 10.0 ** rng.uniform(-4, -1), (0.0 if i == 3 else random_lambda(rng))
-        got = as_array(student.sgd_weight_decay(theta, g, lr, lam), f"{SGD_RESULT}, {case},", theta.shape)
+        cases.append((case, theta, g, lr, lam))
+    values = common.one_by_one(student.sgd_weight_decay.stream([(case[1:], {}) for case in cases]))
+    for (case, theta, g, lr, lam), value in zip(cases, values, strict=True):
+        got = as_array(value, f"{SGD_RESULT}, {case},", theta.shape)
         which = "lam = 0 (plain gradient descent)" if lam == 0 else "lam > 0"
         assert_close(got, reference.sgd_weight_decay(theta, g, lr, lam), tol, f"sgd_weight_decay, {case}, {which}")
 
@@ -86,12 +93,8 @@ def test_gd_on_l2_trajectory(student, reference, rng, spec):
     def reference_step(theta, g, state, lr, lam):
         return reference.sgd_weight_decay(theta, g, lr, lam), state
 
-    def sgd_step(theta, g, state, lr, lam):
-        return as_array(student.sgd_weight_decay(theta, g, lr, lam), SGD_RESULT, theta.shape), state
-
-    def gd_on_l_plus_r(theta, g, state, lr, lam):
-        return theta - lr * as_array(student.l2_grad(g, theta, lam), "l2_grad's result", theta.shape), state
-
+    gd_on_l_plus_r = common.l2_grad_steps(student.l2_grad)
+    sgd_step = common.sgd_weight_decay_steps(student.sgd_weight_decay)
     for surface, grad, theta0, lr in gd_problems(rng):
         lam = rng.uniform(0.05, 1.0)
         trajectory_check(gd_on_l_plus_r, reference_step, grad, theta0, 100, tol,
@@ -164,16 +167,22 @@ def test_adamw_step(student, reference, rng, spec):
         theta = rng.normal(size=shape)
         lr = 10.0 ** rng.uniform(-2, -1)
         hyper = {} if defaults else random_adamw_hyper(rng)
-        state_ref, state = {}, {}
+        state_ref = {}
         variants = {name: (adamw_variant(name), {}) for name in ADAMW_MISTAKES}
-        for t in (1, 2):
+        calls, steps = [], []  # the student's calls; the reference's step and each mistake's after each call
+        for _ in (1, 2):
             g = rng.normal(size=shape) * scale
+            calls.append(((theta, g, {}, lr), hyper))
             expected, state_ref = reference.adamw(theta, g, state_ref, lr, **hyper)
-            got, state = as_step(student.adamw(theta, g, state, lr, **hyper), "adamw", shape)
             predictions = {}
             for name, (step, variant_state) in variants.items():
                 predictions[name], new_state = step(theta, g, variant_state, lr, **hyper)
                 variants[name] = (step, new_state)
+            steps.append((expected, predictions))
+            theta = expected
+        values = common.one_by_one(student.adamw.stream(calls, carry=(2, 1)))  # its state carried in the worker
+        for t, (value, (expected, predictions)) in enumerate(zip(values, steps, strict=True), 1):
+            got, _ = as_step(value, "adamw", shape)
             which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
             settings = "default hyperparameters" if defaults else "other hyperparameters"
             what = f"adamw, {case}, {settings}, {which}"
@@ -184,7 +193,6 @@ def test_adamw_step(student, reference, rng, spec):
                     if np.all(np.isfinite(got)) and np.allclose(got, predictions[name], rtol=1e-9, atol=0):
                         raise AssertionError(f"{exc}: {message}") from None
                 raise
-            theta = expected
 
 
 # Settings near the lecture's demonstrations; each trajectory is compared step by step.

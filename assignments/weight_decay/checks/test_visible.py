@@ -22,10 +22,13 @@ from grader.testing import (
     as_float,
     as_step,
     assert_close,
+    load_sibling,
     relative_error,
     torch_trajectory,
     trajectory_check,
 )
+
+common = load_sibling(__file__, "common")
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -88,7 +91,7 @@ def coupled_adam(theta0, grads, lr, weight_decay, **adam) -> dict[str, list[np.n
             for c in ("1", "2")}
 
 
-SGD_RESULT = "sgd_weight_decay's result (the new theta alone: it keeps no state)"
+SGD_RESULT = common.SGD_RESULT
 
 
 def regression(rng, n: int = 20, d: int = 8):
@@ -105,10 +108,12 @@ def regression(rng, n: int = 20, d: int = 8):
 def test_l2_penalty_matches_torch(student, public_rng, spec):
     tol = spec.tolerance("penalty")
     cases = [((5,), 0.1), ((3, 4), 3.0), ((2, 3, 4), 0.02), ((6,), 0.0), ((1,), 0.5)]
-    for shape, lam in cases:
-        theta = public_rng.normal(size=shape) * 10.0 ** public_rng.uniform(-2, 2, size=shape)
+    thetas = [public_rng.normal(size=shape) * 10.0 ** public_rng.uniform(-2, 2, size=shape) for shape, _ in cases]
+    calls = [((theta, lam), {}) for theta, (_, lam) in zip(thetas, cases, strict=True)]
+    values = common.one_by_one(student.l2_penalty.stream(calls))
+    for (shape, lam), theta, value in zip(cases, thetas, values, strict=True):
         expected = float(lam * (torch.tensor(theta, dtype=torch.float64) ** 2).sum())
-        got = as_float(student.l2_penalty(theta, lam), f"l2_penalty(theta of shape {shape}, lam={lam})")
+        got = as_float(value, f"l2_penalty(theta of shape {shape}, lam={lam})")
         for wrong, mistake in ((float(np.sum(theta**2)), "sum(theta**2) without lam"),
                                (lam * float(np.sqrt(np.sum(theta**2))), "lam * ||theta||, the norm not squared"),
                                (lam * float(np.sum(np.abs(theta))), "lam * sum(|theta|), the L1 penalty")):
@@ -124,6 +129,7 @@ def test_l2_penalty_matches_torch(student, public_rng, spec):
 
 def test_l2_grad_matches_autograd(student, public_rng, spec):
     tol = spec.tolerance("step")
+    cases = []  # (shape, lam, theta, the gradient of L, the gradient of L + R)
     for shape, lam in [((5,), 0.1), ((3, 4), 2.5), ((2, 2, 3), 0.01)]:
         theta = public_rng.normal(size=shape)
         a, b = (torch.tensor(public_rng.normal(size=shape)) for _ in range(2))
@@ -135,12 +141,14 @@ def test_l2_grad_matches_autograd(student, public_rng, spec):
         (grad_l,) = torch.autograd.grad(loss(p), p)
         p = torch.tensor(theta, requires_grad=True)
         (expected,) = torch.autograd.grad(loss(p) + lam * (p**2).sum(), p)
-        g = grad_l.numpy()
-        got = as_array(student.l2_grad(g, theta, lam), "l2_grad's result", shape)
-        if np.allclose(got, g + lam * theta, rtol=1e-9) and not np.allclose(got, expected.numpy(), rtol=1e-9):
+        cases.append((shape, lam, theta, grad_l.numpy(), expected.numpy()))
+    values = common.one_by_one(student.l2_grad.stream([((g, theta, lam), {}) for _, lam, theta, g, _ in cases]))
+    for (shape, lam, theta, g, expected), value in zip(cases, values, strict=True):
+        got = as_array(value, "l2_grad's result", shape)
+        if np.allclose(got, g + lam * theta, rtol=1e-9) and not np.allclose(got, expected, rtol=1e-9):
             raise AssertionError(f"l2_grad(grad, theta of shape {shape}, lam={lam}) returns grad + lam * theta; "
                                  "the derivative of lam * theta**2 is 2 * lam * theta, so g' = grad + 2 lam theta")
-        assert_close(got, expected.numpy(), tol,
+        assert_close(got, expected, tol,
                      f"l2_grad(grad of L, theta of shape {shape}, lam={lam}) should be the gradient of "
                      "L + lam * sum(theta**2) that torch's autograd finds", reveal=True)
 
@@ -162,17 +170,11 @@ def test_weight_decay_is_l2_for_gd(student, public_rng, spec):
         raise AssertionError("sgd_weight_decay shrinks theta by (1 - lr * lam); gradient descent on L + lam ||theta||^2 "
                              "subtracts lr * 2 lam theta, so the factor is (1 - 2 lr lam)")
 
-    def sgd_step(theta, g, state, lr, lam):
-        return as_array(student.sgd_weight_decay(theta, g, lr, lam), SGD_RESULT, theta.shape), state
-
-    def gd_on_l_plus_r(theta, g, state, lr, lam):
-        return theta - lr * as_array(student.l2_grad(g, theta, lam), "l2_grad's result", theta.shape), state
-
     reference = torch_step(torch_sgd_on_l_plus_r)
-    trajectory_check(gd_on_l_plus_r, reference, grad, theta0, steps, tol,
+    trajectory_check(common.l2_grad_steps(student.l2_grad), reference, grad, theta0, steps, tol,
                      f"gradient descent on L + R with your l2_grad, theta - lr * l2_grad(g, theta, lam={lam}), "
                      f"vs torch SGD(weight_decay=2 lam)", reveal=True, lr=lr, lam=lam)
-    trajectory_check(sgd_step, reference, grad, theta0, steps, tol,
+    trajectory_check(common.sgd_weight_decay_steps(student.sgd_weight_decay), reference, grad, theta0, steps, tol,
                      f"your sgd_weight_decay(theta, g, lr, lam={lam}) vs torch SGD(weight_decay=2 lam)",
                      reveal=True, lr=lr, lam=lam)
 
