@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.course import course_root, load_assignment
+from grader.errors import UsageError
 from grader.grade import grade_submission
 from grader.sandbox.isolation import Isolation
 from grader.submission import check_exists, submission_id
@@ -18,10 +19,11 @@ STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "
 
 def check(*, assignment: str, path: Path | None = None, course: str | None = None,
           console: Console | None = None) -> int:
-    """Run the visible checks on ``path`` (default ``./<module>.py``); 0 when they all pass, else 1."""
+    """Run the visible checks on ``path`` (default ``./<module>.py``, else ``./<module>.ipynb``); 0 when they
+    all pass, else 1."""
     console = console or Console(highlight=False)
     task = load_assignment(assignment, course_root(course))
-    path = path or Path.cwd() / f"{task.spec.module}.py"
+    path = path or _default_path(task.spec.module)
     check_exists(path)
     # The student's own code on the student's own machine: a plain subprocess, no root needed.
     report = grade_submission(task, path, submission_id(path), visible_only=True, secret=b"visible-checks-only",
@@ -34,6 +36,10 @@ def check(*, assignment: str, path: Path | None = None, course: str | None = Non
         table.add_row(c.name, Text(c.status, style=STATUS_STYLE[c.status]), f"{c.points:g}/{c.max_points:g}",
                       Text(c.message))  # Text, not markup: "w[f, c, u, v]" must print as written
     console.print(table)
+    if report.notes:
+        console.print("[bold]Notes[/] (what of your work was not run, and why):")
+        for note in report.notes:
+            console.print(Text(f"  - {note}"))  # Text: a note quotes code, "x[0]" must print as written
     if report.output.strip():
         console.print("[dim]your code printed:[/]")
         console.print(report.output, markup=False, highlight=False)
@@ -44,3 +50,13 @@ def check(*, assignment: str, path: Path | None = None, course: str | None = Non
     console.print(f"Visible checks: {report.score:g}/{report.max_score:g} points; {verdict}. "
                   f"{len(hidden)} hidden checks worth {hidden_points:g} more points run when your work is graded.")
     return 0 if all(c.status == "passed" for c in report.checks) else 1
+
+
+def _default_path(module: str) -> Path:
+    """``./<module>.py``, else ``./<module>.ipynb``: a student runs ``grader check`` where their work is."""
+    here = Path.cwd()
+    for candidate in (here / f"{module}.py", here / f"{module}.ipynb"):
+        if candidate.exists():
+            return candidate
+    raise UsageError(f"no {module}.py or {module}.ipynb in {here}: run grader check in the folder of your work, "
+                     "or give its path")

@@ -76,9 +76,10 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
     spec = assignment.spec
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
-        load_error = None
+        load_error, notes = None, []
         try:
             staged = stage(job.path, spec.module, workdir)
+            notes = list(staged.notes)  # a notebook's cells that will not run, and why
             # Parsing runs no code: a syntax error is reported without starting a worker.
             ast.parse(staged.module_file.read_bytes(), filename=staged.module_file.name)
         except StagingError as exc:
@@ -93,10 +94,13 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
             checks = run(student, job.submission)
         finally:
             student.close()
+        # What failed at import (a notebook's statements), from the worker's hello. Student (proxy.py) has
+        # no public handle on its worker, and its __getattr__ makes any other name a student function.
+        notes += student._worker.notes
         return Report.from_checks(
             assignment=assignment.name, submission=job.submission, checks=checks,
             load_error=load_error or student.load_failure, output=_read_output(output, spec.limits.output_bytes),
-            protections=isolation.protections,
+            protections=isolation.protections, notes=notes,
             seconds=round(time.monotonic() - started, 4), boundary_seconds=round(student.ipc_seconds, 4),
         )
 

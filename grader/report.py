@@ -38,6 +38,8 @@ class Report(BaseModel):
     load_error: str | None = Field(default=None, description="why the submission could not be loaded, if so")
     protections: list[str] = Field(default_factory=list, description="how the worker was confined")
     output: str = Field(default="", description="the submission's captured stdout and stderr, truncated")
+    notes: list[str] = Field(default_factory=list, description="what happened to a notebook's cells that were "
+                             "not run, for the student")
     graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = Field(default=0.0, description="wall time of the whole grade")
     boundary_seconds: float = Field(default=0.0, description="part of the checks' time spent crossing to the "

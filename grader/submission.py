@@ -1,9 +1,11 @@
 """Turning what a student handed in into a folder a worker can import from.
 
-A submission is a ``.py`` file of any name, a folder that holds the module somewhere inside, or a
-``.zip`` of either. Its id is the file's stem or the folder's name. Staging copies the module (and
-the ``.py`` files beside it, for helper modules) into a fresh private folder; a problem with the
-submission itself becomes ``StagingError``, a message for that student's report.
+A submission is a ``.py`` file or a Jupyter notebook (``.ipynb``) of any name, a folder that holds the
+module (``<module>.py`` or ``<module>.ipynb``) somewhere inside, or a ``.zip`` of either. Its id is the
+file's stem or the folder's name. Staging copies the module (and the ``.py`` files beside it, for helper
+modules) into a fresh private folder; a notebook is converted into ``<module>.py`` on the way, without
+running any of it (``grader/notebook.py``). A problem with the submission itself becomes ``StagingError``,
+a message for that student's report.
 
 A TA passes a whole class as one path: ``discover`` reads the folders and zips that Canvas, Moodle and
 Gradescope export (and plain folders of ``alice.py``, ``bob.zip``) into one ``Found`` per student, with
@@ -20,12 +22,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader import notebook
 from grader.errors import UsageError
 
 MAX_FILE_BYTES = 8 << 20
 MAX_ZIP_MEMBERS = 2000
 MAX_ZIP_BYTES = 64 << 20
-SUFFIXES = (".py", ".zip")
+SUFFIXES = (".py", ".ipynb", ".zip")
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +47,26 @@ def check_exists(path: Path) -> None:
     if not path.exists():
         raise UsageError(f"no such file or folder: {path}")
     if path.is_file() and path.suffix.lower() not in SUFFIXES:
-        raise UsageError(f"{path}: a submission is a .py file, a .zip or a folder")
+        raise UsageError(f"{path}: a submission is a .py file, a .ipynb notebook, a .zip or a folder")
 
 
 @dataclass(frozen=True)
 class Staged:
+    """The staged folder and module; ``notes`` for the report (a notebook's cells that will not run, and why)."""
     workdir: Path
     module_file: Path
+    notes: tuple[str, ...] = ()
 
 
 def stage(path: Path, module: str, workdir: Path) -> Staged:
-    """Copy the submission's module into ``workdir`` as ``<module>.py``."""
+    """Copy the submission's module into ``workdir`` as ``<module>.py`` (a notebook converted into it)."""
     workdir.mkdir(parents=True, exist_ok=True)
     target = workdir / f"{module}.py"
     if path.is_file() and path.suffix.lower() == ".py":
         _copy_source(path, target)
         return Staged(workdir, target)
-    if path.is_file() and path.suffix.lower() == ".ipynb":  # discover finds them in classes
-        raise StagingError(f"{path.name} is a notebook, and notebooks are not graded yet: hand in {module}.py")
+    if path.is_file() and path.suffix.lower() == ".ipynb":
+        return Staged(workdir, target, _convert_notebook(path, module, target))
     if path.is_file():  # .zip
         unpacked = workdir.parent / f"{workdir.name}.unzipped"
         _unzip(path, unpacked)
@@ -73,16 +78,36 @@ def stage(path: Path, module: str, workdir: Path) -> Staged:
 
 
 def _stage_folder(folder: Path, module: str, workdir: Path, what: str) -> Staged:
-    found = sorted((p for p in folder.rglob(f"{module}.py")
+    """The shallowest ``<module>.py`` or ``<module>.ipynb`` (the ``.py`` if both are there), with the ``.py``
+    files beside it."""
+    found = sorted((p for name in (f"{module}.py", f"{module}.ipynb") for p in folder.rglob(name)
                     if p.is_file() and not any(part.startswith((".", "__MACOSX")) for part in p.relative_to(folder).parts)),
-                   key=lambda p: (len(p.parts), str(p)))
+                   key=lambda p: (len(p.parts), p.suffix == ".ipynb", str(p)))
     if not found:
-        raise StagingError(f"{what} holds no {module}.py")
-    source_dir = found[0].parent
+        raise StagingError(f"{what} holds no {module}.py or {module}.ipynb")
+    chosen, source_dir = found[0], found[0].parent
     for sibling in source_dir.glob("*.py"):
         if sibling.is_file():
             _copy_source(sibling, workdir / sibling.name)
-    return Staged(workdir, workdir / f"{module}.py")
+    target = workdir / f"{module}.py"
+    if chosen.suffix == ".ipynb":
+        return Staged(workdir, target, _convert_notebook(chosen, module, target))
+    if (source_dir / f"{module}.ipynb").is_file():
+        return Staged(workdir, target, (f"{module}.py and {module}.ipynb are both there: {module}.py was graded",))
+    return Staged(workdir, target)
+
+
+def _convert_notebook(path: Path, module: str, target: Path) -> tuple[str, ...]:
+    """Write the notebook's definitions to ``target`` (see ``grader.notebook``); the notes on its cells."""
+    try:
+        converted = notebook.convert_file(path, module)
+    except notebook.NotebookError as exc:
+        raise StagingError(str(exc)) from None
+    source = converted.source.encode("utf-8")
+    if len(source) > MAX_FILE_BYTES:
+        raise StagingError(f"the code of {path.name} is larger than {MAX_FILE_BYTES >> 20} MiB")
+    target.write_bytes(source)
+    return tuple(converted.notes)
 
 
 def _copy_source(src: Path, dst: Path) -> None:
@@ -100,8 +125,8 @@ def _unzip(path: Path, dest: Path) -> None:
             dest.mkdir(parents=True)
             for member in members:
                 name = Path(member.filename)
-                if member.is_dir() or name.is_absolute() or ".." in name.parts or not name.suffix == ".py":
-                    continue  # only source files, never outside the folder
+                if member.is_dir() or name.is_absolute() or ".." in name.parts or name.suffix not in (".py", ".ipynb"):
+                    continue  # only source files and notebooks, never outside the folder
                 out = dest / name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 with archive.open(member) as src, open(out, "wb") as dst:
@@ -144,7 +169,7 @@ def discover(paths: list[Path], module: str, workdir: Path) -> list[Found]:
     Each path is either one student's work (graded as today) or a whole class; the rule, applied to
     a folder or to a zip's list of members (hidden files, ``__MACOSX`` and ``__pycache__`` ignored):
 
-    1. ``<module>.py`` at its top: one student's work.
+    1. ``<module>.py`` (or ``<module>.ipynb``, here and below) at its top: one student's work.
     2. A Gradescope ``submission_metadata.yml`` at its top, or an entry named the way Canvas, Moodle
        or Gradescope name them: a class.
     3. A single folder and nothing else (a zipped folder, Gradescope's ``assignment_N_export/``):
@@ -153,7 +178,7 @@ def discover(paths: list[Path], module: str, workdir: Path) -> list[Found]:
     5. No ``<module>.py`` anywhere: a class if two or more entries are ``.py``, ``.ipynb`` or ``.zip``
        files or folders that hold one (``alice.py``, ``bob.zip``), else one student's work.
 
-    A ``.py`` file is one student's work. A path with nothing gradeable (an empty folder, only PDFs) or a
+    A ``.py`` or ``.ipynb`` file is one student's work. A path with nothing gradeable (an empty folder, only PDFs) or a
     zip that cannot be read is the caller's mistake: ``UsageError`` naming it. Entries of a class are
     not examined as classes themselves (a student's zip stays a student's zip).
 
@@ -195,7 +220,7 @@ def safe_id(raw: str) -> str:
 
 
 def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Path]]:
-    if path.is_file() and path.suffix.lower() == ".py":
+    if path.is_file() and path.suffix.lower() in (".py", ".ipynb"):
         return [(submission_id(path), path)]
     files = _zip_files(path) if path.is_file() else _folder_files(path)
     if not files:
@@ -249,10 +274,10 @@ def _member_path(member: zipfile.ZipInfo) -> PurePosixPath | None:
 def _class_root(files: list[PurePosixPath], module: str) -> tuple[PurePosixPath, str] | None:
     """Where the class starts among ``files`` and what kind of export it is; None for one student's work
     (the rule of ``discover``)."""
-    target = f"{module}.py"
+    targets = {f"{module}.py", f"{module}.ipynb"}
     top_files = {f.name for f in files if len(f.parts) == 1}
     top_dirs = {f.parts[0] for f in files if len(f.parts) > 1}
-    if target in top_files:
+    if targets & top_files:
         return None
     kind = _export_kind(top_files, top_dirs)
     if kind:
@@ -261,7 +286,7 @@ def _class_root(files: list[PurePosixPath], module: str) -> tuple[PurePosixPath,
         (only,) = top_dirs
         inner = _class_root([PurePosixPath(*f.parts[1:]) for f in files if f.parts[0] == only], module)
         return None if inner is None else (PurePosixPath(only) / inner[0], inner[1])
-    holders = {f.parts[0] for f in files if f.name == target}
+    holders = {f.parts[0] for f in files if f.name in targets}
     if holders:
         return (PurePosixPath(), "a folder of submissions") if len(holders) > 1 else None
     gradeable = {f.parts[0] for f in files if f.suffix.lower() in GRADEABLE}
@@ -383,10 +408,10 @@ def _gather(owned: list[_Owned], module: str, dest: Path) -> Path:
 
 
 def _what_to_stage(folder: Path, module: str) -> Path:
-    """A student's folder, or the one file in it when it has no ``<module>.py`` but exactly one ``.py``,
-    ``.ipynb`` or ``.zip`` (a Moodle student who uploaded ``hw3.zip``)."""
+    """A student's folder, or the one file in it when it has no ``<module>.py`` or ``<module>.ipynb`` but
+    exactly one ``.py``, ``.ipynb`` or ``.zip`` (a Moodle student who uploaded ``hw3.zip``)."""
     files = _folder_files(folder)
-    if any(f.name == f"{module}.py" for f in files):
+    if any(f.name in (f"{module}.py", f"{module}.ipynb") for f in files):
         return folder
     gradeable = [f for f in files if f.suffix.lower() in GRADEABLE]
     return folder.joinpath(*gradeable[0].parts) if len(gradeable) == 1 else folder

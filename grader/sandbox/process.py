@@ -20,6 +20,9 @@ from grader.sandbox import codec, forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
 
+MAX_NOTES = 20         # as the worker caps them (``worker.MAX_NOTES``): the judge trusts no count...
+MAX_NOTE_CHARS = 400   # ...nor length it is sent
+
 
 @dataclass
 class CallResult:
@@ -39,6 +42,7 @@ class Worker:
         self.isolation = isolation or detect()
         self.pid: int | None = None
         self.functions: list[str] = []
+        self.notes: list[str] = []  # what the module recorded for its report (a notebook's import failures)
         self._next_id = 0
         self._server: forkserver.ForkServer | None = None
 
@@ -66,6 +70,7 @@ class Worker:
             self.stop()
             raise StudentError(f"{self.module}.py could not be loaded:\n{hello.get('error', '')}")
         self.functions = list(hello.get("functions") or [])
+        self.notes = _notes(hello.get("notes"))
 
     @property
     def alive(self) -> bool:
@@ -163,3 +168,10 @@ class Worker:
                    }.get(name, "")
             raise WorkerCrashed(f"the process running the submission died with {name}{why} while {doing}")
         raise WorkerCrashed(f"the process running the submission exited (status {code}) while {doing}")
+
+
+def _notes(value: object) -> list[str]:
+    """The hello's notes as a list of strings, capped: the worker is not trusted to have checked them."""
+    if type(value) is not list:
+        return []
+    return [note[:MAX_NOTE_CHARS] for note in value[:MAX_NOTES] if type(note) is str]

@@ -2,8 +2,8 @@
 
 Run by ``zygote.py`` in a child forked for one submission, in the folder that holds it, after
 the child's rlimits are set and its privileges dropped. It imports the submission, says hello (the
-functions it defines, or why it could not be loaded), then answers calls until its request pipe
-closes. Everything it sends goes
+functions it defines and the notes it left for its report, or why it could not be loaded), then answers
+calls until its request pipe closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
 
 Only the standard library, NumPy, the codec and the forbidden-call guard are imported here:
@@ -60,6 +60,24 @@ def limit_resources(cpu_seconds: int, memory_bytes: int, file_bytes: int, proces
         resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
 
 
+MAX_NOTES = 20          # what the module may add to its report (``notes``)...
+MAX_NOTE_CHARS = 400    # ...each at most this long
+NOTES_NAME = "__grader_notes__"
+
+
+def module_notes(module) -> list[str]:
+    """The notes a module left for its report: a notebook's statements that failed at import
+    (``grader/notebook.py`` generates the module that records them). Any submission can set the name, so
+    only a real list of real strings counts, capped in count and length; anything odd gives no notes."""
+    try:
+        notes = vars(module).get(NOTES_NAME)
+        if type(notes) is not list:
+            return []
+        return [note[:MAX_NOTE_CHARS] for note in notes[:MAX_NOTES] if type(note) is str]
+    except Exception:
+        return []
+
+
 def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forbidden: list[str]) -> None:
     """Import the submission from the current folder, say hello, then answer requests until the
     request pipe closes.
@@ -98,7 +116,7 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
         reply({"ok": False, "kind": "load", "error": describe_exception(exc, root)})
         return
     functions = sorted(name for name, obj in vars(module).items() if callable(obj) and not name.startswith("_"))
-    reply({"ok": True, "kind": "hello", "functions": functions})
+    reply({"ok": True, "kind": "hello", "functions": functions, "notes": module_notes(module)})
 
     while True:
         try:
