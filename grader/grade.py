@@ -96,7 +96,7 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
             student.close()
         # What failed at import (a notebook's statements), from the worker's hello. Student (proxy.py) has
         # no public handle on its worker, and its __getattr__ makes any other name a student function.
-        notes += student._worker.notes
+        notes += student.notes
         return Report.from_checks(
             assignment=assignment.name, submission=job.submission, checks=checks,
             load_error=load_error or student.load_failure, output=_read_output(output, spec.limits.output_bytes),

@@ -71,6 +71,11 @@ class Student:
             raise
 
     @property
+    def notes(self) -> list[str]:
+        """What the submission's module reported at import (a notebook's cells that raised), capped."""
+        return list(self._worker.notes)
+
+    @property
     def load_failure(self) -> str | None:
         """Why the submission could not be loaded (import error, crash or timeout at import), if so."""
         return str(self._fatal) if self._fatal is not None else None
