@@ -8,12 +8,12 @@ inputs or the expected numbers.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from grader.errors import BadResult, StudentError
+from grader.errors import BadResult, StudentError, StudentFault
 from grader.sandbox.objectives import GRADIENTS
 from grader.spec import Tolerance
 
@@ -219,5 +219,25 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
     return theta
 
 
+def one_by_one(results: Iterable) -> Iterator:
+    """The results of a batch of student calls (``student.fn.stream(calls)``, ``student.stream(...)``),
+    to be checked one by one as if each call had been made alone, in one round trip.
+
+    The whole batch is read before the first result is handed out. A fault of call i (it raised,
+    timed out, crashed, used a forbidden routine) is raised only when the check asks for result i,
+    after it has checked results 0 .. i - 1: the first wrong result is still the one reported, as
+    when the check called and checked one at a time. Reading to the end also means a later call
+    that hangs or kills the worker costs this check's time, not the next check's result."""
+    done, fault = [], None
+    try:
+        for result in results:
+            done.append(result)
+    except StudentFault as exc:
+        fault = exc
+    yield from done
+    if fault is not None:
+        raise fault
+
+
 __all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
-           "expect_raises", "trajectory_check", "torch_trajectory", "run_optimizer", "BadResult"]
+           "expect_raises", "one_by_one", "trajectory_check", "torch_trajectory", "run_optimizer", "BadResult"]

@@ -15,13 +15,18 @@ not a package, and this file is not a check).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
-from grader.errors import StudentFault
 from grader.spec import Tolerance
-from grader.testing import BadResult, as_array, as_float, assert_close
+from grader.testing import (
+    BadResult,
+    as_array,
+    as_float,
+    assert_close,
+    one_by_one,  # noqa: F401 - shared with the other assignments' checks
+)
 
 
 def clone(gen: np.random.Generator) -> np.random.Generator:
@@ -162,26 +167,6 @@ def check_mixture(got: np.ndarray, expected: np.ndarray, v: np.ndarray, lam: flo
                                  f"lam than the one returned: draw one lam and use it for x and y alike")
     assert_close(got, expected, tol, f"{what}: {name}_mix should be lam {name} + (1 - lam) {name}[perm]",
                  reveal=reveal)
-
-
-def one_by_one(results: Iterable) -> Iterator:
-    """The results of a batch of student calls (``student.fn.stream(calls)``, ``student.stream(...)``),
-    to be checked one by one as if each call had been made alone, in one round trip.
-
-    The whole batch is read before the first result is handed out. A fault of call i (it raised,
-    timed out, crashed, used a forbidden routine) is raised only when the check asks for result i,
-    after it has checked results 0 .. i - 1: the first wrong result is still the one reported, as
-    when the check called and checked one at a time. Reading to the end also means a later call
-    that hangs or kills the worker costs this check's time, not the next check's result."""
-    done, fault = [], None
-    try:
-        for result in results:
-            done.append(result)
-    except StudentFault as exc:
-        fault = exc
-    yield from done
-    if fault is not None:
-        raise fault
 
 
 #: Calls per request in ``values``. A request's decoded arguments stay alive in the worker until it ends (about
