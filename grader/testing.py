@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -160,17 +161,19 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
         grads.append(g)
         theta = np.asarray(expected, dtype=np.float64)
         path.append(theta)
-    for t, value in enumerate(_steps(step, path[:-1], grads, hyper), 1):
-        got, _ = as_step(value, f"{what}, step {t}", path[0].shape)
-        assert_close(got, path[t], tol, f"{what}: step {t} of {steps}", reveal=reveal)
+    with closing(_steps(step, path[:-1], grads, hyper)) as values:  # checked as they come, read to the end
+        for t, value in enumerate(values, 1):
+            got, _ = as_step(value, f"{what}, step {t}", path[0].shape)
+            assert_close(got, path[t], tol, f"{what}: step {t} of {steps}", reveal=reveal)
     return path
 
 
 def _steps(step, thetas, grads, hyper):
     """What ``step`` returns at each point, its state carried from its own previous call: streamed in
     one request for a student's function (``student.adam``), called in turn for a plain one."""
-    if hasattr(step, "stream"):
-        yield from step.stream([((theta, g, {}), hyper) for theta, g in zip(thetas, grads, strict=True)], carry=(2, 1))
+    if hasattr(step, "stream"):  # closing this reads the stream to the end: a crash after a wrong step is this check's
+        yield from step.stream([((theta, g, {}), hyper) for theta, g in zip(thetas, grads, strict=True)], carry=(2, 1),
+                               theta_only=True)
         return
     state: dict = {}
     for theta, g in zip(thetas, grads, strict=True):
@@ -206,10 +209,14 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
     theta = np.array(theta0, dtype=np.float64)
     surface = next((name for name, g in GRADIENTS.items() if g is grad), None)
     if hasattr(step, "walk") and surface is not None:
-        for t, value in enumerate(step.walk(surface, theta, grad(theta), steps, hyper), 1):
+        last = 0
+        for t, value in step.walk(surface, theta, grad(theta), steps, hyper):
             theta, _ = as_step(value, f"{what}, step {t}", theta.shape)
+            last = t
             if not np.all(np.isfinite(theta)):
-                break
+                return theta
+        if last != steps:  # the worker ended the walk on a step that should have gone on
+            raise BadResult(f"{what} stopped after step {last} of {steps}")
         return theta
     state: dict = {}
     for t in range(1, steps + 1):

@@ -141,3 +141,48 @@ def test_a_malformed_generator_state_is_refused(state):
     header = json.dumps({"t": "rng", "state": state}).encode()
     with pytest.raises(CodecError):
         decode(header, b"")
+
+
+def _same(a, b) -> bool:
+    """Equal values of exactly the same types, all the way down (arrays: dtype, shape, bytes, fresh)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes() and a.flags.c_contiguous
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, np.random.Generator):
+        return a.bit_generator.state == b.bit_generator.state
+    return a == b or (a != a and b != b)  # NaN
+
+
+class Record(tuple):
+    pass
+
+
+@pytest.mark.parametrize("value", [
+    {"theta": np.arange(6.0).reshape(2, 3).T, "t": 3, "ok": True, "none": None, "s": "é\udc80",
+     "pair": (np.array([1, 2], dtype=">i4"), [1.5, float("nan"), -float("inf"), 10**40])},
+    [np.float64(2.5), np.int64(7), np.bool_(True), np.float32(0.1), np.arange(3.0).view(np.matrix)],
+    (np.zeros((0, 4)), np.array(3.0), np.zeros(5, dtype=np.float16)[::2], Record((1, 2))),
+    np.random.default_rng(5),
+])
+def test_copy_gives_what_a_round_trip_gives(value):
+    """Is ``copy`` (the worker's carry between streamed calls, without a frame) the same as a real
+    round trip through ``encode`` and ``decode``: same types, dtypes, shapes and bits?"""
+    assert _same(codec.copy(value, LIMIT), roundtrip(value))
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"a": [1, {"b": object()}]}, r"at result\['a'\]\[1\]\['b'\]"),
+    ({"a": (np.array(["x"]),)}, r"dtype <U1 at result\['a'\]\[0\]"),
+    ([{1: 2}], r"dict key int at result\[0\]"),
+])
+def test_copy_refuses_what_encode_refuses_and_says_where(value, words):
+    for convert in (lambda v: codec.copy(v, LIMIT), lambda v: encode(v, LIMIT)):
+        with pytest.raises(CodecError, match=words):
+            convert(value)
+    with pytest.raises(CodecError, match="limit"):
+        codec.copy([np.zeros(100)], 100)

@@ -55,23 +55,70 @@ class CodecError(Exception):
 # ---------------------------------------------------------------------------------------- encode
 
 
-def encode(value, max_bytes: int) -> bytes:
-    """Turn plain data into one frame; anything else is a ``CodecError`` that names what it met."""
-    blobs: list[bytes] = []
-    size = [0, 0]  # blob bytes, nodes
+class _Refused(Exception):
+    """A value the encoder cannot send; collects where it sits on its way up (free when nothing fails)."""
 
-    def walk(x, depth: int, where: str):
-        size[1] += 1
-        if size[1] > MAX_NODES:
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message, self.path = message, []
+
+    def render(self) -> CodecError:
+        return CodecError(self.message.replace("{where}", "result" + "".join(reversed(self.path))))
+
+
+_SCALARS = (float, int, str, bool, type(None))
+
+
+class _Walker:
+    """Plain data out of a value, checked against the limits: the header's tree with array bytes set
+    aside (``tree=True``, for ``encode``), or directly the value the other side would decode
+    (``tree=False``, for ``copy``). Anything else is refused with where it sits."""
+
+    def __init__(self, max_bytes: int, tree: bool):
+        self.max_bytes, self.tree = max_bytes, tree
+        self.blobs: list[bytes] = []
+        self.bytes = self.nodes = 0
+
+    def walk(self, x, depth: int):
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
             raise CodecError(f"more than {MAX_NODES} values in one result")
         if depth > MAX_DEPTH:
-            raise CodecError(f"nested deeper than {MAX_DEPTH} levels at {where}")
-        if x is None or type(x) in (bool, str):
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels at {{where}}")
+        kind = type(x)
+        if kind in _SCALARS:  # the common case first, by exact type
             return x
+        if kind is tuple or kind is list:
+            out, i = [], 0
+            try:
+                for i, v in enumerate(x):  # noqa: B007 (i names the element that failed)
+                    out.append(self.walk(v, depth + 1))
+            except _Refused as exc:
+                exc.path.append(f"[{i}]")
+                raise
+            if kind is list:
+                return out
+            return {"t": "tuple", "v": out} if self.tree else tuple(out)
+        if kind is dict:
+            items, key = [], None
+            try:
+                for key, v in x.items():
+                    if type(key) is not str:
+                        raise _Refused(f"dict key {type(key).__name__} at {{where}}: only string keys cross")
+                    items.append([key, self.walk(v, depth + 1)])
+            except _Refused as exc:
+                if type(key) is str:
+                    exc.path.append(f"[{key!r}]")
+                raise
+            return {"t": "dict", "v": items} if self.tree else dict(items)
+        return self.other(x, depth)
+
+    def other(self, x, depth: int):
+        """Subclasses and NumPy types: the slow path, by ``isinstance``."""
         if isinstance(x, np.ndarray):
-            return array(x, where)
+            return self.array(x)
         if isinstance(x, np.random.Generator):
-            return rng(x, where)
+            return self.rng(x)
         if isinstance(x, (bool, np.bool_)):
             return bool(x)
         if isinstance(x, (int, np.integer)):
@@ -80,48 +127,56 @@ def encode(value, max_bytes: int) -> bytes:
             return float(x)
         if isinstance(x, str):
             return str.__str__(x)
-        if isinstance(x, tuple):
-            return {"t": "tuple", "v": [walk(v, depth + 1, f"{where}[{i}]") for i, v in enumerate(x)]}
-        if isinstance(x, list):
-            return [walk(v, depth + 1, f"{where}[{i}]") for i, v in enumerate(x)]
+        if isinstance(x, (tuple, list)):
+            return self.walk(tuple(x) if isinstance(x, tuple) else list(x), depth)
         if isinstance(x, dict):
-            items = []
-            for k, v in x.items():
-                if type(k) is not str:
-                    raise CodecError(f"dict key {type(k).__name__} at {where}: only string keys cross")
-                items.append([k, walk(v, depth + 1, f"{where}[{k!r}]")])
-            return {"t": "dict", "v": items}
-        raise CodecError(f"a {type(x).__module__}.{type(x).__qualname__} at {where}: only numbers, strings, "
-                         "lists, tuples, dicts and NumPy arrays of numbers can be returned")
+            return self.walk(dict(x), depth)
+        raise _Refused(f"a {type(x).__module__}.{type(x).__qualname__} at {{where}}: only numbers, strings, "
+                       "lists, tuples, dicts and NumPy arrays of numbers can be returned")
 
-    def array(a: np.ndarray, where: str):
+    def array(self, a: np.ndarray):
         a = np.asarray(a)  # a subclass becomes a plain ndarray
         dtype = a.dtype.newbyteorder("<") if a.dtype.byteorder == ">" else a.dtype
         if dtype.str not in ALLOWED_DTYPES:
-            raise CodecError(f"an array of dtype {a.dtype} at {where}: only bool, integer and float arrays cross")
-        data = np.ascontiguousarray(a, dtype=dtype).tobytes()
-        offset = size[0]
-        size[0] += len(data)
-        if size[0] > max_bytes:
-            raise CodecError(f"result larger than the limit of {max_bytes} bytes")
-        blobs.append(data)
-        return {"t": "nd", "dtype": dtype.str, "shape": list(a.shape), "at": offset, "n": len(data)}
+            raise _Refused(f"an array of dtype {a.dtype} at {{where}}: only bool, integer and float arrays cross")
+        n = a.size * dtype.itemsize
+        self.bytes += n
+        if self.bytes > self.max_bytes:
+            raise CodecError(f"result larger than the limit of {self.max_bytes} bytes")
+        if not self.tree:
+            return np.array(a, dtype=ALLOWED_DTYPES[dtype.str], order="C", copy=True)
+        self.blobs.append(np.ascontiguousarray(a, dtype=dtype).tobytes())
+        return {"t": "nd", "dtype": dtype.str, "shape": list(a.shape), "at": self.bytes - n, "n": n}
 
-    def rng(g: np.random.Generator, where: str):
+    def rng(self, g: np.random.Generator):
         state = g.bit_generator.state
         if state.get("bit_generator") != "PCG64":
-            raise CodecError(f"a random generator on {state.get('bit_generator')} at {where}: only PCG64 crosses")
-        return {"t": "rng", "state": {"state": int(state["state"]["state"]), "inc": int(state["state"]["inc"]),
-                                      "has_uint32": int(state["has_uint32"]), "uinteger": int(state["uinteger"])}}
+            raise _Refused(f"a random generator on {state.get('bit_generator')} at {{where}}: only PCG64 crosses")
+        plain = {"state": int(state["state"]["state"]), "inc": int(state["state"]["inc"]),
+                 "has_uint32": int(state["has_uint32"]), "uinteger": int(state["uinteger"])}
+        return {"t": "rng", "state": plain} if self.tree else _generator(plain)
 
-    tree = walk(value, 0, "result")
+    def run(self, value):
+        try:
+            return self.walk(value, 0)
+        except _Refused as exc:
+            raise exc.render() from None
+
+
+def encode(value, max_bytes: int) -> bytes:
+    """Turn plain data into one frame; anything else is a ``CodecError`` that names what it met."""
+    walker = _Walker(max_bytes, tree=True)
+    tree = walker.run(value)
     header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode()
-    if len(header) > MAX_HEADER_BYTES or len(header) + size[0] > max_bytes:
+    if len(header) > MAX_HEADER_BYTES or len(header) + walker.bytes > max_bytes:
         raise CodecError(f"result larger than the limit of {max_bytes} bytes")
-    return _PREFIX.pack(MAGIC, len(header), size[0]) + header + b"".join(blobs)
+    return _PREFIX.pack(MAGIC, len(header), walker.bytes) + header + b"".join(walker.blobs)
 
 
 # ---------------------------------------------------------------------------------------- decode
+
+
+_LEAVES = (float, int, str, bool, type(None))
 
 
 def decode(header: bytes, blob: bytes):
@@ -136,15 +191,18 @@ def decode(header: bytes, blob: bytes):
         nodes[0] += 1
         if nodes[0] > MAX_NODES or depth > MAX_DEPTH:
             raise CodecError("message too large or too deeply nested")
-        if x is None or type(x) in (bool, int, float, str):
+        kind = type(x)
+        if kind in _LEAVES:
             return x
-        if type(x) is list:
+        if kind is list:
             return [build(v, depth + 1) for v in x]
-        if type(x) is not dict:
+        if kind is not dict:
             raise CodecError("malformed message")
         tag = x.get("t")
+        if tag == "nd":
+            return _array(x, blob)
         if tag == "tuple" and type(x.get("v")) is list:
-            return tuple(build(v, depth + 1) for v in x["v"])
+            return tuple([build(v, depth + 1) for v in x["v"]])
         if tag == "dict" and type(x.get("v")) is list:
             out = {}
             for pair in x["v"]:
@@ -152,8 +210,6 @@ def decode(header: bytes, blob: bytes):
                     raise CodecError("malformed dict in message")
                 out[pair[0]] = build(pair[1], depth + 1)
             return out
-        if tag == "nd":
-            return _array(x, blob)
         if tag == "rng":
             return _generator(x.get("state"))
         raise CodecError("malformed message")
@@ -212,10 +268,10 @@ def receive(fd: int, max_bytes: int, deadline: float | None = None):
 
 
 def copy(value, max_bytes: int = 1 << 40):
-    """``value`` as it would arrive on the other side: encoded and decoded (plain data, fresh arrays)."""
-    frame = encode(value, max_bytes)
-    _, header_len, _ = _PREFIX.unpack_from(frame)
-    return decode(frame[_PREFIX.size:_PREFIX.size + header_len], frame[_PREFIX.size + header_len:])
+    """``value`` as it would arrive on the other side (plain data, fresh arrays), without the frame:
+    the same checks and limits as ``encode`` but the header's size (``tests/test_codec.py`` compares
+    it with ``decode(encode(value))``)."""
+    return _Walker(max_bytes, tree=False).run(value)
 
 
 class Reader:

@@ -36,3 +36,35 @@ def rastrigin_grad(theta: np.ndarray) -> np.ndarray:
 
 #: gradients a worker can compute by name
 GRADIENTS = {"rosenbrock": rosenbrock_grad, "rastrigin": rastrigin_grad}
+
+
+def shape_of(theta) -> tuple[int, ...] | None:
+    """The shape of a walk's starting point, which every step must keep."""
+    return np.shape(theta)
+
+
+def as_theta(value) -> np.ndarray:
+    """A step's θ as the next step gets it: a float64 array (``continues`` has checked it converts)."""
+    return np.asarray(value, dtype=np.float64)
+
+
+def is_step(value) -> bool:
+    """An optimizer step's value as far as its state goes: a pair whose second element is a dict."""
+    return isinstance(value, (tuple, list)) and len(value) == 2 and isinstance(value[1], dict)
+
+
+def continues(value, shape) -> bool:
+    """Whether a walk goes on after a step returned ``value``: a pair ``(theta, state)`` with ``state``
+    a dict and ``theta`` an array of numbers of the starting point's shape, all finite. The worker
+    answers for the step where this fails and stops; the judge, which checks each step it is shown
+    with ``grader.testing.as_step``, stops reading there too."""
+    if not is_step(value):
+        return False
+    theta = value[0]
+    if isinstance(theta, bool) or not isinstance(theta, (int, float, np.ndarray)):
+        return False
+    try:
+        theta = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return theta.shape == tuple(shape) and bool(np.all(np.isfinite(theta)))

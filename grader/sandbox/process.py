@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.errors import ForbiddenAPI, StudentError, StudentTimeout, WorkerCrashed
-from grader.sandbox import codec, forkserver
+from grader.errors import ForbiddenAPI, StudentError, StudentFault, StudentTimeout, WorkerCrashed
+from grader.sandbox import codec, forkserver, objectives
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
 
@@ -30,6 +30,7 @@ class CallResult:
     seconds: float  # wall time of the call as the judge saw it, round trip included
     args_after: list | None = None
     worker_seconds: float = 0.0  # the student function's own time, measured in the worker
+    index: int = 0  # which call of its request this answers (a walk skips steps)
 
 
 class Worker:
@@ -96,27 +97,56 @@ class Worker:
         ``StudentTimeout`` past ``deadline``, ``WorkerCrashed`` if the process died."""
         return next(self.stream(fn, [(args, kwargs)], lambda: deadline, echo=echo))
 
-    def stream(self, fn: str, calls: list[tuple[list, dict]], deadline, *, carry: tuple[int, int] | None = None,
-               echo: bool = False, walk: str | None = None, repeat: int = 1) -> Iterator[CallResult]:
+    def stream(self, fn: str, calls: list[tuple[list, dict]], deadline, *, carry=None, echo: bool = False,
+               walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
         """Run many calls of ``fn`` with one request; yield each result as it arrives. ``deadline()``
-        gives the deadline of the next call. With ``carry=(a, o)``, call ``i + 1`` gets element ``o``
-        of call ``i``'s value as its argument ``a`` (see ``worker.serve``). Raises like ``call`` at
-        the first call that fails; a consumer may stop early (the rest is discarded). ``walk`` and
-        ``repeat``: an optimizer run freely on a surface of ``objectives`` (see ``worker.serve``)."""
+        gives the deadline of the next frame. With ``carry=(a, o)`` (or a list of such pairs), call
+        ``i + 1`` gets element ``o`` of call ``i``'s value as its argument ``a`` (see ``worker.serve``).
+        Raises like ``call`` at the first call that fails. A consumer may stop early: closing the
+        generator (``contextlib.closing``) reads the rest of the request's answers, so whatever the
+        worker does in the calls left (hang, crash) costs the consumer's time, not the next request's
+        result; a fault there is swallowed and the worker replaced at the next call. ``walk`` and ``repeat``: an optimizer run freely on a surface of ``objectives``,
+        which yields only some steps (the last one always; ``CallResult.index`` says which).
+        ``theta_only``: a value that is an optimizer's step ``(theta, state)`` arrives as ``(theta, {})``,
+        its state kept in the worker (for checks that compare θ alone; anything else arrives whole).
+        Calls that share one kwargs object (``is``) have it sent once."""
         self._next_id += 1
-        call_id = self._next_id
-        request = {"id": call_id, "fn": fn, "calls": [[list(a), dict(k)] for a, k in calls], "echo": echo,
-                   "carry": list(carry) if carry else None, "walk": walk, "repeat": repeat}
+        call_id, total = self._next_id, len(calls) * repeat
+        pairs = [list(carry)] if carry and type(carry[0]) is int else [list(p) for p in carry or ()]
+        shared = calls[0][1] if calls and calls[0][1] and all(k is calls[0][1] for _, k in calls) else None
+        request = {"id": call_id, "fn": fn, "calls": [[list(a), None if shared else dict(k)] for a, k in calls],
+                   "kwargs": shared, "echo": echo, "carry": pairs or None, "walk": walk, "repeat": repeat,
+                   "theta_only": theta_only, "progress": self.limits.call_seconds / 4}
+        shape = objectives.shape_of(calls[0][0][0]) if walk else None
         try:
             codec.send(self._req_w, request)
         except (BrokenPipeError, OSError):
             self._crashed(f"calling {fn}")
-        start = time.monotonic()
-        for i in range(len(calls) * repeat):
+        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only)
+        for result in frames:
+            try:
+                yield result
+            except GeneratorExit:
+                if self.alive and call_id == self._next_id:  # else a later request skips what is left
+                    try:
+                        for _ in frames:
+                            pass
+                    except StudentFault:
+                        pass
+                raise
+
+    def _frames(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
+                pairs: list, theta_only: bool) -> Iterator[CallResult]:
+        """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``);
+        ``walk_shape`` is the shape of a walk's θ (``None``: not a walk)."""
+        walk = walk_shape is not None
+        expected = 0
+        while expected < total:
+            start = time.monotonic()  # the judge's own time between results is the check's, not the boundary's
             reply = self._receive(deadline(), f"running {fn}", call_id)
-            now = time.monotonic()
-            seconds, start = now - start, now
-            if reply.get("i") != i:
+            seconds = time.monotonic() - start
+            i = reply.get("i")
+            if type(i) is not int or not (i == expected or walk and expected < i < total):
                 self.stop()
                 raise StudentError(f"the worker answered out of turn while running {fn}")
             used = reply.get("forbidden")
@@ -130,12 +160,16 @@ class Worker:
                 types = tuple(t for t in types if type(t) is str) if type(types) is list else ()
                 raise StudentError(f"{fn} raised an exception:\n{reply.get('error', '')}", types)
             worker_seconds = reply.get("seconds")
-            yield CallResult(reply.get("value"), seconds, reply.get("args_after"),
-                             worker_seconds if type(worker_seconds) is float else 0.0)
-            if (carry or walk) and i + 1 < len(calls) * repeat:
-                value = reply.get("value")
-                if not isinstance(value, (tuple, list)) or len(value) <= (carry[1] if carry else 1):
-                    return  # the worker ended the stream too; the caller reports what is wrong with this value
+            value = reply.get("value")
+            if theta_only and reply.get("theta_only") is True:
+                value = (value, {})  # the worker's word that the state was a dict; it is not graded
+            yield CallResult(value, seconds, reply.get("args_after"),
+                             worker_seconds if type(worker_seconds) is float else 0.0, i)
+            expected = i + 1
+            if walk and not objectives.continues(value, walk_shape):
+                return  # the worker stopped there too
+            if pairs and not (isinstance(value, (tuple, list)) and len(value) > max(o for _, o in pairs)):
+                return  # the worker ended the stream too; the caller reports what is wrong with this value
 
     def _receive(self, deadline: float, doing: str, call_id: int | None = None) -> dict:
         while True:

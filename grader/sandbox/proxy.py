@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 from grader.errors import SpecError, StudentError, StudentFault, StudentTimeout
@@ -38,20 +39,23 @@ class Student:
         """Call ``fn`` in the worker; ``echo=True`` also returns the arguments as the function left them."""
         return next(self.stream(fn, [(args, kwargs)], echo=echo))
 
-    def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None,
-               echo: bool = False, walk: str | None = None, repeat: int = 1) -> Iterator[CallResult]:
+    def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry=None, echo: bool = False,
+               walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
         """Many calls of ``fn`` in one request, each result as it arrives; each call has its own deadline.
-        ``carry=(a, o)``: call ``i + 1`` gets element ``o`` of call ``i``'s value as argument ``a``."""
+        ``carry=(a, o)``, or a list of such pairs: call ``i + 1`` gets element ``o`` of call ``i``'s
+        value as argument ``a``. ``theta_only``: see ``Worker.stream``."""
         if self.allowed is not None and fn not in self.allowed:
             raise SpecError(f"the check calls {fn!r} but its spec entry lists only {sorted(self.allowed)}")
         self._ensure_started()
         if fn not in self._worker.functions:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")
         self.calls += len(calls) * repeat
-        for result in self._worker.stream(fn, [(list(a), dict(k)) for a, k in calls], self._next_deadline,
-                                          carry=carry, echo=echo, walk=walk, repeat=repeat):
-            self.ipc_seconds += max(0.0, result.seconds - result.worker_seconds)
-            yield result
+        results = self._worker.stream(fn, [(list(a), k) for a, k in calls], self._next_deadline,
+                                      carry=carry, echo=echo, walk=walk, repeat=repeat, theta_only=theta_only)
+        with closing(results):  # closing this closes that: the worker's answers are read to the end
+            for result in results:
+                self.ipc_seconds += max(0.0, result.seconds - result.worker_seconds)
+                yield result
 
     def _next_deadline(self) -> float:
         now = time.monotonic()
@@ -98,16 +102,23 @@ class StudentFunction:
         as the first failing call would (the calls after it are not run)."""
         return [r.value for r in self.student.stream(self.name, calls)]
 
-    def stream(self, calls: list[tuple[tuple | list, dict]], *, carry: tuple[int, int] | None = None) -> Iterator:
-        """Each call's value as it arrives (see ``Student.stream``); stop reading whenever you like."""
-        return (r.value for r in self.student.stream(self.name, calls, carry=carry))
+    def stream(self, calls: list[tuple[tuple | list, dict]], *, carry=None, theta_only: bool = False) -> Iterator:
+        """Each call's value as it arrives (see ``Student.stream``); stop reading whenever you like.
+        ``carry=[(0, 0), (2, 1)]`` runs an optimizer on its own θ and state: the calls give the gradients.
+        ``theta_only=True``: each optimizer step arrives as ``(theta, {})``, its state left in the worker."""
+        with closing(self.student.stream(self.name, calls, carry=carry, theta_only=theta_only)) as results:
+            for result in results:
+                yield result.value
 
     def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict) -> Iterator:
         """An optimizer step function run freely for ``steps`` steps on a surface of
         ``grader.sandbox.objectives`` from ``theta0`` (where the gradient is ``grad0``; later ones are
-        computed in the worker): each step's ``(theta, state)``."""
-        return (r.value for r in self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface,
-                                                     repeat=steps))
+        computed in the worker): ``(t, (theta, state))`` for some steps t (1-based): the last step, the
+        step where the walk stopped (see ``objectives.continues``), and now and then one to show progress."""
+        with closing(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface,
+                                         repeat=steps)) as results:
+            for result in results:
+                yield result.index + 1, result.value
 
     def __repr__(self) -> str:
         return f"<student function {self.name}>"

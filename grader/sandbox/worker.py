@@ -84,14 +84,17 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
 
     A request names a function and a list of calls, ``[[args, kwargs], ...]``; the worker answers
     with one frame per call, as each returns, and stops a request at its first failure. With
-    ``carry = [a, o]``, call ``i + 1`` gets as its argument ``a`` element ``o`` of what call ``i``
-    returned, as plain data (what an optimizer's state would be after a round trip through the judge):
-    that streams a whole teacher-forced trajectory for the price of one message. With ``walk`` (the
-    name of a surface in ``objectives``), the request holds one call, repeated ``repeat`` times, and
-    call ``i + 1`` starts where call ``i`` went: ``(theta, grad(theta), state)`` from its value
-    ``(theta, state)`` (an optimizer run freely on the surface).
+    ``carry = [[a, o], ...]``, call ``i + 1`` gets as its argument ``a`` element ``o`` of what call ``i``
+    returned, as plain data (what an optimizer's θ and state would be after a round trip through the
+    judge): that streams a whole trajectory for the price of one message. With ``walk`` (the name of a
+    surface in ``objectives``), the request holds one call, repeated ``repeat`` times, and call ``i + 1``
+    starts where call ``i`` went: ``(theta, grad(theta), state)`` from its value ``(theta, state)`` (an
+    optimizer run freely on the surface). A walk answers only for its last step, for the step where it
+    stopped (the step raised, used a forbidden routine, or returned something that is not a finite step
+    of θ's shape: ``objectives.continues``), and, to show it is alive, for the step that ends each
+    ``progress`` seconds without a frame (the judge asks for a quarter of its deadline). Each frame
+    says which step it answers (``i``) and the student's time since the previous frame (``seconds``).
     """
-    import numpy as np
 
     codec, guard, objectives = _load("codec"), _load("guard"), _load("objectives")
     guard.Guard(forbidden).install()
@@ -123,41 +126,91 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
             request = codec.receive(request_fd, 1 << 40)
         except EOFError:
             return
-        call_id, name = request["id"], request["fn"]
-        func = getattr(module, name, None)
-        carry, echo = request.get("carry"), request.get("echo")
-        walk = objectives.GRADIENTS.get(request.get("walk"))
-        calls = request["calls"] * int(request.get("repeat") or 1)
-        carried = None
-        for i, (args, kwargs) in enumerate(calls):
-            args, kwargs = list(args), dict(kwargs)
-            if walk is not None and i:
+        answer(request, module, module_name, root, codec, guard, objectives, reply, max_bytes)
+
+
+def answer(request: dict, module, module_name: str, root: str, codec, guard, objectives, reply, max_bytes: int) -> None:
+    """Run one request's calls in turn, replying as ``serve`` describes. ``kwargs`` in the request:
+    the keyword arguments of every call whose own are ``None`` (each call gets a fresh copy).
+    ``theta_only``: a value that is an optimizer's step, ``(theta, state)`` with a dict state
+    (``objectives.is_step``), is answered with its θ alone (``"theta_only": true``); the state stays here."""
+    call_id, name = request["id"], request["fn"]
+    func = getattr(module, name, None)
+    carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs")
+    theta_only = bool(request.get("theta_only"))
+    walk = objectives.GRADIENTS.get(request.get("walk"))
+    progress = float(request.get("progress") or 1.0)
+    calls = request["calls"] * int(request.get("repeat") or 1)
+    carried, shape, seconds, last_frame = [], None, 0.0, time.perf_counter()
+    for i, (args, kwargs) in enumerate(calls):
+        args, kwargs = list(args), dict(codec.copy(shared) if kwargs is None else kwargs)
+        if walk is not None:
+            if i:
                 args[0:3] = [carried[0], walk(carried[0]), carried[1]]
-            elif carry and i:
-                args[carry[0]] = carried
-            guard.used.clear()
-            start = time.perf_counter()
-            try:
-                if not callable(func):
-                    raise AttributeError(f"{module_name}.py has no function {name!r}")
-                value = func(*args, **kwargs)
-            except BaseException as exc:
-                reply({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
-                       "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
-                break
-            seconds = time.perf_counter() - start
-            message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds,
-                       "forbidden": sorted(guard.used)}
-            if echo:
-                message["args_after"] = [args, kwargs]
-            if not reply(message) or message["forbidden"]:
-                break
-            if carry or walk is not None:
-                try:  # the judge checks the value's shape; a value that cannot carry ends the stream
-                    carried = codec.copy(value if walk is not None else value[carry[1]], max_bytes)
-                    if walk is not None:
-                        carried = (np.asarray(carried[0], dtype=np.float64), carried[1])
-                        if not np.all(np.isfinite(carried[0])):
-                            break  # diverged: the judge stops reading here too
-                except Exception:
-                    break
+            else:
+                shape = objectives.shape_of(args[0])
+        else:
+            for (a, _), value in zip(carry if i else (), carried, strict=False):
+                args[a] = value
+        guard.used.clear()
+        start = time.perf_counter()
+        try:
+            if not callable(func):
+                raise AttributeError(f"{module_name}.py has no function {name!r}")
+            value = func(*args, **kwargs)
+        except BaseException as exc:
+            reply({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
+                   "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
+            return
+        now = time.perf_counter()
+        seconds += now - start
+        used = sorted(guard.used)
+        if walk is not None:
+            going = None if used or i + 1 == len(calls) else _walk_on(codec, objectives, value, shape, max_bytes)
+            if going is not None and now - last_frame < progress:
+                carried = going
+                continue  # no frame for this step
+        message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
+        if theta_only and objectives.is_step(value):
+            message["value"], message["theta_only"] = value[0], True
+        if echo:
+            message["args_after"] = [args, kwargs]
+        if not reply(message) or used:
+            return
+        seconds, last_frame = 0.0, time.perf_counter()
+        if walk is not None:
+            if going is None:
+                return  # the last step, or diverged or malformed: the judge stops reading here too
+            carried = going
+        elif carry:
+            carried = _carry(codec, value, carry, max_bytes)
+            if carried is None:  # the judge checks the value; a value that cannot carry ends the stream
+                return
+
+
+def _walk_on(codec, objectives, value, shape, max_bytes: int) -> list | None:
+    """Where a walk goes after a step returned ``value``: ``[theta, state]`` as the next step gets
+    them (θ a fresh float64 array, the state as plain data), or ``None`` when the walk stops there
+    (``objectives.continues``) or the state cannot cross."""
+    if not objectives.continues(value, shape):
+        return None
+    theta = value[0]
+    try:
+        if type(theta) is objectives.np.ndarray and theta.dtype.str in codec.ALLOWED_DTYPES:
+            theta = theta.astype(objectives.np.float64)  # a copy, as a round trip would give
+        else:
+            theta = objectives.as_theta(codec.copy(theta, max_bytes))
+        return [theta, codec.copy(value[1], max_bytes)]
+    except Exception:
+        return None
+
+
+def _carry(codec, value, pairs, max_bytes: int) -> list | None:
+    """Element ``o`` of ``value`` for each ``(a, o)`` in ``pairs``, as plain data, or ``None`` when
+    ``value`` has no such elements or they cannot cross."""
+    if not isinstance(value, (tuple, list)):
+        return None
+    try:
+        return [codec.copy(value[o], max_bytes) for _, o in pairs]
+    except Exception:
+        return None

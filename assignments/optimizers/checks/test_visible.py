@@ -5,6 +5,8 @@ Students may run these with ``grader check optimizers``; their inputs come from 
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import numpy as np
 import pytest
 import torch
@@ -21,11 +23,11 @@ def random_gradients(rng, steps: int, shape=(6,)) -> list[np.ndarray]:
 
 
 def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray], **hyper) -> list[np.ndarray]:
-    theta, state, out = theta0, {}, []
-    for t, g in enumerate(grads, 1):
-        theta, state = as_step(step(theta, g, state, **hyper), f"{fn} at step {t}", theta0.shape)
-        out.append(theta)
-    return out
+    """The student's optimizer on its own θ and state, fed the given gradients: one request, each
+    call getting the θ and the state its previous call returned."""
+    with closing(step.stream([((theta0, g, {}), hyper) for g in grads], carry=[(0, 0), (2, 1)],
+                             theta_only=True)) as values:
+        return [as_step(value, f"{fn} at step {t}", theta0.shape)[0] for t, value in enumerate(values, 1)]
 
 
 def assert_same_trajectory(got, expected, tol, what: str) -> None:
@@ -80,19 +82,24 @@ def test_rmsprop_properties(student, public_rng, spec):
                  "rmsprop's first step should equal Adagrad's, theta - lr * g / (|g| + eps), since v starts at g**2",
                  reveal=True)
 
-    theta, state = theta0, {}
-    for t in range(1, 21):
-        new, state = as_step(student.rmsprop(theta, g, state, lr, alpha=0.9), f"rmsprop at step {t}", theta0.shape)
+    own_path = [(0, 0), (2, 1)]  # each call gets the θ and the state its previous call returned
+    theta = theta0
+    values = common.one_by_one(student.rmsprop.stream([((theta0, g, {}, lr), {"alpha": 0.9})] * 20, carry=own_path))
+    for t, value in enumerate(values, 1):
+        new, _ = as_step(value, f"rmsprop at step {t}", theta0.shape)
         assert_close(new - theta, first - theta0, tol,
                      f"with a constant gradient v stays g**2, so every step should be the same; step {t} differs",
                      reveal=True)
         theta = new
 
-    theta, state, v = theta0, {}, None
-    for t, alpha in enumerate((0.0, 0.0, 0.5, 0.99), 1):
-        g = public_rng.normal(size=5) * 10.0 ** public_rng.uniform(-3, 3, size=5)
-        new, state = as_step(student.rmsprop(theta, g, state, lr, alpha=alpha, eps=1e-6), f"rmsprop at step {t}",
-                             theta0.shape)
+    alphas = (0.0, 0.0, 0.5, 0.99)
+    grads = [public_rng.normal(size=5) * 10.0 ** public_rng.uniform(-3, 3, size=5) for _ in alphas]
+    values = common.one_by_one(student.rmsprop.stream(
+        [((theta0, g, {}, lr), {"alpha": alpha, "eps": 1e-6}) for g, alpha in zip(grads, alphas, strict=True)],
+        carry=own_path))
+    theta, v = theta0, None
+    for t, (value, g, alpha) in enumerate(zip(values, grads, alphas, strict=False), 1):
+        new, _ = as_step(value, f"rmsprop at step {t}", theta0.shape)
         expected, v = rmsprop_formula_step(theta, g, v, lr, alpha, 1e-6)
         assert_close(new, expected, tol, f"rmsprop step {t} with alpha={alpha}: v <- alpha v + (1 - alpha) g**2",
                      reveal=True)

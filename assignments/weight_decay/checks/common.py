@@ -30,9 +30,9 @@ class StatelessSteps:
     def __call__(self, theta, g, state, **hyper):
         return self.theta_new(self.function(*self.arguments(theta, g, **hyper)), theta, **hyper), state
 
-    def stream(self, calls: list[tuple[tuple, dict]], *, carry: tuple[int, int] | None = None) -> Iterator:
-        """``(theta_new, {})`` for each step ``((theta, g, state), hyper)`` of ``calls``; ``carry`` is
-        ignored, there being no state."""
+    def stream(self, calls: list[tuple[tuple, dict]], *, carry=None, theta_only: bool = False) -> Iterator:
+        """``(theta_new, {})`` for each step ``((theta, g, state), hyper)`` of ``calls``; ``carry`` and
+        ``theta_only`` are ignored, there being no state."""
         requests = [(self.arguments(theta, g, **hyper), {}) for (theta, g, _), hyper in calls]
         for ((theta, _, _), hyper), value in zip(calls, one_by_one(self.function.stream(requests)), strict=True):
             yield self.theta_new(value, theta, **hyper), {}

@@ -1,0 +1,209 @@
+"""Streamed calls: many calls in one request, with what the worker carries, walks and keeps back.
+
+These talk to a real sandboxed worker through ``Student`` (the checks' ``student`` fixture), on small
+modules written for each test: each behaviour of ``worker.answer`` and ``Worker.stream`` has a test
+that fails without it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from contextlib import closing
+
+import numpy as np
+import pytest
+from conftest import with_limits
+
+from grader.errors import BadResult, StudentError, StudentTimeout, WorkerCrashed
+from grader.sandbox.objectives import rosenbrock_grad
+from grader.sandbox.proxy import Student
+from grader.testing import run_optimizer, trajectory_check
+
+STEPS = """
+import numpy as np
+log = []
+
+def sgd(theta, g, state, lr=0.1, **hyper):
+    log.append(state.get("n", 0))
+    return theta - lr * g, {"n": state.get("n", 0) + 1, "last": np.array(g)}
+
+def counter(x, box):
+    box["seen"] = box.get("seen", 0) + 1   # mutates its keyword argument
+    return box["seen"]
+
+def calls_so_far():
+    return list(log)
+"""
+
+
+@pytest.fixture
+def student(tmp_path, optimizers):
+    """student(source) -> a Student serving ``source`` as optimizers.py, closed after the test."""
+    made = []
+
+    def make(source: str, **limits) -> Student:
+        work = tmp_path / f"work{len(made)}"
+        work.mkdir()
+        (work / "optimizers.py").write_text(textwrap.dedent(source))
+        spec = with_limits(optimizers, **limits).spec if limits else optimizers.spec
+        made.append(Student(work, spec, tmp_path / f"out{len(made)}.log"))
+        return made[-1]
+
+    yield make
+    for s in made:
+        s.close()
+
+
+def test_carry_two_arguments_runs_an_optimizer_on_its_own_path(student):
+    """With carry=[(0, 0), (2, 1)], does each call get the θ and the state its previous call returned?"""
+    s = student(STEPS)
+    grads = [np.array([1.0, -2.0]), np.array([0.5, 0.5]), np.array([-1.0, 3.0])]
+    theta0 = np.array([1.0, 1.0])
+    values = list(s.sgd.stream([((theta0, g, {}), {"lr": 0.1}) for g in grads], carry=[(0, 0), (2, 1)]))
+    expected = theta0 - 0.1 * np.cumsum(grads, axis=0)
+    for (theta, state), want, n in zip(values, expected, (1, 2, 3), strict=True):
+        np.testing.assert_allclose(theta, want, rtol=1e-15)
+        assert state["n"] == n
+    assert s.calls_so_far() == [0, 1, 2]
+
+
+def test_theta_only_keeps_the_state_in_the_worker_and_sends_the_rest_whole(student):
+    """Does theta_only bring a step back as (theta, {}), and a value that is not a step as it is?"""
+    s = student(STEPS + "\ndef odd(theta, g, state):\n    return [theta, 3]\n")
+    theta0, g = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    (theta, state), = s.sgd.stream([((theta0, g, {}), {})], theta_only=True)
+    np.testing.assert_allclose(theta, theta0 - 0.1 * g)
+    assert state == {}
+    value, = s.odd.stream([((theta0, g, {}), {})], theta_only=True)
+    assert isinstance(value, list) and value[1] == 3
+
+
+def test_shared_keyword_arguments_are_fresh_for_every_call(student):
+    """Calls that share one kwargs object have it sent once; does each call still get its own copy?"""
+    s = student(STEPS)
+    shared = {"box": {}}
+    assert list(s.counter.stream([((0,), shared)] * 3)) == [1, 1, 1]
+
+
+def test_a_walk_answers_for_its_last_step_only(student):
+    """Does a walk of 50 steps send one answer, for step 50, with the θ a judge-side loop would reach?"""
+    s = student(STEPS)
+    theta0 = np.array([-1.5, 2.0])
+    answers = list(s.sgd.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 50, {"lr": 1e-4}))
+    assert [t for t, _ in answers] == [50]
+    theta = theta0
+    for _ in range(50):
+        theta = theta - 1e-4 * rosenbrock_grad(theta)
+    np.testing.assert_allclose(answers[0][1][0], theta, rtol=1e-12)
+    assert answers[0][1][1]["n"] == 50
+
+
+@pytest.mark.parametrize("wrong, words", [
+    ("(theta * np.inf, state)", None),
+    ("theta", "should return a pair"),
+    ("(theta[:1], state)", "has shape \\(1,\\)"),
+])
+def test_a_walk_stops_where_the_step_goes_wrong_and_says_which(student, wrong, words):
+    """Does a walk end at the step that diverged or returned something malformed, and does the
+    judge's run_optimizer name that step?"""
+    s = student(f"""
+        import numpy as np
+        def walker(theta, g, state, lr=1e-4):
+            state = {{"n": state.get("n", 0) + 1}}
+            return (theta - lr * g, state) if state["n"] < 7 else {wrong}
+        """)
+    theta0 = np.array([-1.5, 2.0])
+    answers = list(s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 100, {}))
+    assert [t for t, _ in answers] == [7]
+    if words is None:  # diverged: run_optimizer returns the θ where it stopped, for the judge's loss
+        assert not np.all(np.isfinite(run_optimizer(s.walker, rosenbrock_grad, theta0, 100, "walker")))
+    else:
+        with pytest.raises(BadResult, match=rf"walker, step 7 .*{words}"):
+            run_optimizer(s.walker, rosenbrock_grad, theta0, 100, "walker")
+
+
+def test_a_walk_step_that_raises_is_reported(student):
+    s = student("""
+        def walker(theta, g, state, lr=1e-4):
+            if state.get("n", 0) == 9:
+                raise ValueError("step ten is cursed")
+            return theta - lr * g, {"n": state.get("n", 0) + 1}
+        """)
+    theta0 = np.array([-1.5, 2.0])
+    with pytest.raises(StudentError, match="step ten is cursed"):
+        list(s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 100, {}))
+
+
+def test_a_long_walk_shows_progress(student):
+    """Does a walk that runs longer than the worker's progress interval send frames on the way, so a
+    slow but live optimizer is not taken for a hung one?"""
+    s = student("""
+        import time
+        def walker(theta, g, state, lr=1e-4):
+            time.sleep(0.15)
+            return theta - lr * g, state
+        """, call_seconds=0.4)
+    theta0 = np.array([-1.5, 2.0])
+    steps = [t for t, _ in s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 12, {})]
+    assert steps[-1] == 12 and len(steps) > 1  # 12 x 0.15 s is past the call deadline of 0.4 s
+
+
+def test_a_crash_after_a_wrong_step_is_charged_to_the_check_that_stopped_reading(student):
+    """A check that stops at a wrong step closes its stream; does closing read the rest, so the crash
+    that follows lands there, and the next call finds a fresh worker instead of a WorkerCrashed?"""
+    s = student("""
+        import os
+        def step(theta, g, state):
+            if state.get("n", 0) == 5:
+                os._exit(3)
+            return theta + 1.0, {"n": state.get("n", 0) + 1}
+        def ok():
+            return 42
+        """)
+    calls = [((np.zeros(2), np.zeros(2), {}), {}) for _ in range(10)]
+    with closing(s.step.stream(calls, carry=(2, 1))) as values:
+        next(values)  # the check saw a wrong first step and stops reading
+    assert s.ok() == 42
+
+
+def test_trajectory_check_names_the_first_wrong_step(student):
+    """Does the teacher-forced trajectory check, streamed with theta_only, fail at the first wrong step?"""
+    s = student("""
+        def step(theta, g, state, lr=0.1):
+            n = state.get("n", 0) + 1
+            return theta - lr * g * (1.0 if n < 17 else 1.01), {"n": n}
+        """)
+
+    def reference(theta, g, state, lr=0.1):
+        return theta - lr * g, state
+
+    from grader.spec import Tolerance
+    with pytest.raises(AssertionError, match="step 17 of 30"):
+        trajectory_check(s.step, reference, rosenbrock_grad, np.array([0.5, 0.5]), 30,
+                         Tolerance(rtol=1e-9, atol=1e-13), "step", lr=1e-3)
+
+
+def test_a_hang_inside_a_stream_times_out(student):
+    s = student("""
+        def step(theta, g, state):
+            if state.get("n", 0) == 3:
+                while True:
+                    pass
+            return theta, {"n": state.get("n", 0) + 1}
+        """, call_seconds=0.5)
+    calls = [((np.zeros(2), np.zeros(2), {}), {}) for _ in range(6)]
+    values = s.step.stream(calls, carry=(2, 1))
+    assert len([next(values) for _ in range(3)]) == 3
+    with pytest.raises(StudentTimeout):
+        next(values)
+
+
+def test_worker_crashed_is_raised_while_reading(student):
+    s = student("""
+        import os
+        def boom():
+            os._exit(4)
+        """)
+    with pytest.raises(WorkerCrashed, match="status 4"):
+        s.boom()
+
