@@ -168,6 +168,9 @@ class Record(tuple):
     [np.float64(2.5), np.int64(7), np.bool_(True), np.float32(0.1), np.arange(3.0).view(np.matrix)],
     (np.zeros((0, 4)), np.array(3.0), np.zeros(5, dtype=np.float16)[::2], Record((1, 2))),
     np.random.default_rng(5),
+    {"m": np.arange(4.0).reshape(2, 2)[:, ::-1], "t": 3, "lr": 0.1, "on": True, "none": None,
+     "mask": np.array([True, False]), "k": np.arange(3, dtype=np.int16)},  # an optimizer's state: the quick path
+    {"m": np.zeros(2), "b": np.arange(2.0).astype(">f8")},  # a byte order the quick path leaves to the walker
 ])
 def test_copy_gives_what_a_round_trip_gives(value):
     """Is ``copy`` (the worker's carry between streamed calls, without a frame) the same as a real

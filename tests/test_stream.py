@@ -27,6 +27,10 @@ def sgd(theta, g, state, lr=0.1, **hyper):
     log.append(state.get("n", 0))
     return theta - lr * g, {"n": state.get("n", 0) + 1, "last": np.array(g)}
 
+def grow(x, state):
+    state["n"] = state.get("n", 0) + 1   # mutates the dict it was given
+    return state["n"] + x
+
 def counter(x, box):
     box["seen"] = box.get("seen", 0) + 1   # mutates its keyword argument
     return box["seen"]
@@ -83,6 +87,16 @@ def test_shared_keyword_arguments_are_fresh_for_every_call(student):
     s = student(STEPS)
     shared = {"box": {}}
     assert list(s.counter.stream([((0,), shared)] * 3)) == [1, 1, 1]
+
+
+def test_calls_with_the_same_arguments_get_fresh_dicts(student):
+    """Calls whose arguments are all one plain value or an empty dict are sent as one list of
+    arguments; does each call still get a dict of its own, as when each came in its own request?"""
+    s = student(STEPS)
+    assert list(s.grow.stream([((0.5, {}), {})] * 12)) == [1.5] * 12
+    columns = [((np.full(3, float(k)), {}), {}) for k in range(12)]  # an array column beside the dict
+    assert list(s.grow.stream([((float(k), {}), {}) for k in range(12)])) == [k + 1.0 for k in range(12)]
+    assert [float(v[0]) for v in s.grow.stream(columns)] == [k + 1.0 for k in range(12)]
 
 
 def test_a_walk_answers_for_its_last_step_only(student):
@@ -207,3 +221,35 @@ def test_worker_crashed_is_raised_while_reading(student):
     with pytest.raises(WorkerCrashed, match="status 4"):
         s.boom()
 
+
+
+def test_answers_queued_before_a_hang_still_reach_the_judge(student):
+    """Answers travel in batches; when a later call hangs, does the worker's flusher still send the
+    ones before it, so the check reports the first wrong step (4) rather than the timeout (step 6)?"""
+    s = student("""
+        def step(theta, g, state, lr=0.1):
+            n = state.get("n", 0) + 1
+            while n == 6:
+                pass
+            return theta - lr * g * (1.5 if n == 4 else 1.0), {"n": n}
+        """, call_seconds=1.0)
+
+    def reference(theta, g, state, lr=0.1):
+        return theta - lr * g, state
+
+    from grader.spec import Tolerance
+    with pytest.raises(AssertionError, match="step 4 of 20"):
+        trajectory_check(s.step, reference, rosenbrock_grad, np.array([0.5, 0.5]), 20,
+                         Tolerance(rtol=1e-9, atol=1e-13), "step", lr=1e-3)
+
+
+def test_numbers_come_back_in_order_and_exact(student):
+    """Do many calls answering numbers (sent in batches) come back one per call, in order, bit for bit?"""
+    s = student("""
+        import math
+        def f(k, big=False):
+            return 10**30 + k if big else math.sqrt(k) / 3
+        """)
+    ks = list(range(300))
+    assert list(s.f.stream([((k,), {}) for k in ks])) == [k**0.5 / 3 for k in ks]
+    assert list(s.f.stream([((k,), {"big": True}) for k in ks])) == [10**30 + k for k in ks]

@@ -163,11 +163,14 @@ class _Walker:
             raise exc.render() from None
 
 
+_JSON = json.JSONEncoder(allow_nan=True, separators=(",", ":"))  # made once: json.dumps with options makes one per call
+
+
 def encode(value, max_bytes: int) -> bytes:
     """Turn plain data into one frame; anything else is a ``CodecError`` that names what it met."""
     walker = _Walker(max_bytes, tree=True)
     tree = walker.run(value)
-    header = json.dumps(tree, allow_nan=True, separators=(",", ":")).encode()
+    header = _JSON.encode(tree).encode()
     if len(header) > MAX_HEADER_BYTES or len(header) + walker.bytes > max_bytes:
         raise CodecError(f"result larger than the limit of {max_bytes} bytes")
     return _PREFIX.pack(MAGIC, len(header), walker.bytes) + header + b"".join(walker.blobs)
@@ -271,6 +274,22 @@ def copy(value, max_bytes: int = 1 << 40):
     """``value`` as it would arrive on the other side (plain data, fresh arrays), without the frame:
     the same checks and limits as ``encode`` but the header's size (``tests/test_codec.py`` compares
     it with ``decode(encode(value))``)."""
+    if type(value) is dict:  # an optimizer's state, between two streamed calls: the common case, quickly
+        out, size = {}, 0
+        for key, v in value.items():
+            kind = type(v)
+            if type(key) is not str or len(out) >= 64:
+                break
+            if kind in _SCALARS:
+                out[key] = v
+            elif kind is np.ndarray and v.dtype.str in ALLOWED_DTYPES:
+                size += v.nbytes
+                out[key] = np.array(v, order="C", copy=True)
+            else:
+                break
+        else:
+            if size <= max_bytes:
+                return out
     return _Walker(max_bytes, tree=False).run(value)
 
 

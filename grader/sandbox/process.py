@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from grader.errors import ForbiddenAPI, StudentError, StudentFault, StudentTimeout, WorkerCrashed
 from grader.sandbox import codec, forkserver, objectives
 from grader.sandbox.isolation import Isolation, detect
@@ -105,24 +107,35 @@ class Worker:
         Raises like ``call`` at the first call that fails. A consumer may stop early: closing the
         generator (``contextlib.closing``) reads the rest of the request's answers, so whatever the
         worker does in the calls left (hang, crash) costs the consumer's time, not the next request's
-        result; a fault there is swallowed and the worker replaced at the next call. ``walk`` and ``repeat``: an optimizer run freely on a surface of ``objectives``,
-        which yields only some steps (the last one always; ``CallResult.index`` says which).
+        result; a fault there is swallowed and the worker replaced at the next call. ``walk`` and
+        ``repeat``: an optimizer run freely on a surface of ``objectives``, which yields only some steps
+        (the last one always; ``CallResult.index`` says which).
         ``theta_only``: a value that is an optimizer's step ``(theta, state)`` arrives as ``(theta, {})``,
         its state kept in the worker (for checks that compare θ alone; anything else arrives whole).
-        Calls that share one kwargs object (``is``) have it sent once."""
+        Calls that share one kwargs object (``is``) have it sent once, and an argument that is an array
+        of one shape and dtype in every call is sent as one stacked array (``columns``).
+        ``CallResult.seconds`` of the first answer includes the time to encode and send the request."""
+        sent_at = time.monotonic()
         self._next_id += 1
         call_id, total = self._next_id, len(calls) * repeat
         pairs = [list(carry)] if carry and type(carry[0]) is int else [list(p) for p in carry or ()]
         shared = calls[0][1] if calls and calls[0][1] and all(k is calls[0][1] for _, k in calls) else None
-        request = {"id": call_id, "fn": fn, "calls": [[list(a), None if shared else dict(k)] for a, k in calls],
-                   "kwargs": shared, "echo": echo, "carry": pairs or None, "walk": walk, "repeat": repeat,
+        columns = _columns([a for a, _ in calls]) if repeat == 1 else {}
+        request = {"id": call_id, "fn": fn, "kwargs": shared, "columns": list(columns.items()),
+                   "echo": echo, "carry": pairs or None, "walk": walk, "repeat": repeat,
                    "theta_only": theta_only, "progress": self.limits.call_seconds / 4}
+        same = _same_args([a for a, _ in calls], columns) if shared or not any(k for _, k in calls) else None
+        if same is not None:  # every call's arguments are a column or one plain value: no list of calls
+            request.update(count=len(calls), same=same)
+        else:
+            request["calls"] = [[[None if i in columns else x for i, x in enumerate(a)], None if shared else dict(k)]
+                                for a, k in calls]
         shape = objectives.shape_of(calls[0][0][0]) if walk else None
         try:
             codec.send(self._req_w, request)
         except (BrokenPipeError, OSError):
             self._crashed(f"calling {fn}")
-        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only)
+        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sent_at)
         for result in frames:
             try:
                 yield result
@@ -136,13 +149,13 @@ class Worker:
                 raise
 
     def _frames(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
-                pairs: list, theta_only: bool) -> Iterator[CallResult]:
+                pairs: list, theta_only: bool, sent_at: float) -> Iterator[CallResult]:
         """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``);
         ``walk_shape`` is the shape of a walk's θ (``None``: not a walk)."""
         walk = walk_shape is not None
         expected = 0
         while expected < total:
-            start = time.monotonic()  # the judge's own time between results is the check's, not the boundary's
+            start = sent_at if expected == 0 else time.monotonic()  # the check's own time between results is not the boundary's
             reply = self._receive(deadline(), f"running {fn}", call_id)
             seconds = time.monotonic() - start
             i = reply.get("i")
@@ -159,13 +172,15 @@ class Worker:
                 types = reply.get("types")
                 types = tuple(t for t in types if type(t) is str) if type(types) is list else ()
                 raise StudentError(f"{fn} raised an exception:\n{reply.get('error', '')}", types)
-            worker_seconds = reply.get("seconds")
-            value = reply.get("value")
-            if theta_only and reply.get("theta_only") is True:
-                value = (value, {})  # the worker's word that the state was a dict; it is not graded
-            yield CallResult(value, seconds, reply.get("args_after"),
-                             worker_seconds if type(worker_seconds) is float else 0.0, i)
-            expected = i + 1
+            batch = _batch(reply, theta_only, total - i)
+            if batch is None:
+                self.stop()
+                raise StudentError(f"unreadable answer while running {fn}")
+            for k, (value, _) in enumerate(batch):
+                # a batch's wait goes with its first answer, against all of its answers' time in the worker
+                yield CallResult(value, seconds if k == 0 else 0.0, reply.get("args_after"),
+                                 sum(s for _, s in batch) if k == 0 else 0.0, i + k)
+            expected = i + len(batch)
             if walk and not objectives.continues(value, walk_shape):
                 return  # the worker stopped there too
             if pairs and not (isinstance(value, (tuple, list)) and len(value) > max(o for _, o in pairs)):
@@ -202,6 +217,63 @@ class Worker:
                    }.get(name, "")
             raise WorkerCrashed(f"the process running the submission died with {name}{why} while {doing}")
         raise WorkerCrashed(f"the process running the submission exited (status {code}) while {doing}")
+
+
+MIN_COLUMN_CALLS = 8
+
+
+def _same_args(args: list[list], columns: dict) -> list | None:
+    """The arguments of calls that all have the same number of them, each position either a column
+    or one plain value in every call (a number, a string, None, or an empty dict such as an optimizer's
+    first state): that value per position (``None`` where a column goes). Otherwise ``None``."""
+    if len(args) < MIN_COLUMN_CALLS or any(len(a) != len(args[0]) for a in args):
+        return None
+    same = []
+    for i, x in enumerate(args[0]):
+        if i in columns:
+            same.append(None)
+        elif (type(x) in (int, float, str, bool, type(None)) or type(x) is dict and not x) and all(
+                type(a[i]) is type(x) and a[i] == x for a in args):
+            same.append(x)
+        else:
+            return None
+    return same
+
+
+def _batch(reply: dict, theta_only: bool, room: int) -> list[tuple[object, float]] | None:
+    """The ``(value, seconds in the worker)`` pairs a reply frame answers: one, or a batch of numbers
+    (``batch``), or of optimizer steps whose θs come stacked (``stack``, under ``theta_only``: each
+    arrives as ``(theta, {})``, on the worker's word that its state was a dict; the state is not
+    graded). ``None`` for a frame that does not hold together or answers more calls than are left."""
+    seconds = reply.get("seconds")
+    if "batch" not in reply and "stack" not in reply:
+        value = reply.get("value")
+        if theta_only and reply.get("theta_only") is True:
+            value = (value, {})
+        return [(value, seconds if type(seconds) is float else 0.0)]
+    values = reply.get("batch")
+    if "stack" in reply:
+        stack = reply["stack"]
+        if not theta_only or type(stack) is not np.ndarray or stack.ndim < 1:
+            return None
+        values = [(row, {}) for row in stack]
+    if (type(values) is not list or not 0 < len(values) <= room or type(seconds) is not list
+            or len(seconds) != len(values) or not all(type(s) is float for s in seconds)):
+        return None
+    return list(zip(values, seconds, strict=True))
+
+
+def _columns(args: list[list]) -> dict[int, np.ndarray]:
+    """Positional arguments that are an array of the same shape and dtype in every call, stacked
+    (argument index -> array whose row i is call i's): two arrays to encode instead of hundreds."""
+    if len(args) < MIN_COLUMN_CALLS:
+        return {}
+    columns = {}
+    for i, x in enumerate(args[0]):
+        if type(x) is np.ndarray and all(len(a) > i and type(a[i]) is np.ndarray and a[i].shape == x.shape
+                                         and a[i].dtype == x.dtype for a in args):
+            columns[i] = np.stack([a[i] for a in args])
+    return columns
 
 
 def _notes(value: object) -> list[str]:

@@ -93,7 +93,8 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     stopped (the step raised, used a forbidden routine, or returned something that is not a finite step
     of θ's shape: ``objectives.continues``), and, to show it is alive, for the step that ends each
     ``progress`` seconds without a frame (the judge asks for a quarter of its deadline). Each frame
-    says which step it answers (``i``) and the student's time since the previous frame (``seconds``).
+    says which step it answers (``i``) and the time since the previous frame spent in the student's
+    calls and, in a walk, in the gradients (``seconds``: the checks' arithmetic, not the protocol's).
     """
 
     codec, guard, objectives = _load("codec"), _load("guard"), _load("objectives")
@@ -104,49 +105,151 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     # Keep the protocol descriptors away from 0-2 so that student prints cannot reach them by accident.
     request_fd, reply_fd = os.dup(request_fd), os.dup(reply_fd)
 
-    def reply(message: dict) -> bool:
-        try:
-            codec.send(reply_fd, message, max_bytes)
-            return True
-        except codec.CodecError as exc:
-            codec.send(reply_fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id"),
-                                  "i": message.get("i")})
-            return False
-
+    replies = Replies(codec, reply_fd, max_bytes)
     try:
         module = importlib.import_module(module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the submission's too
-        reply({"ok": False, "kind": "load", "error": describe_exception(exc, root)})
+        replies.send({"ok": False, "kind": "load", "error": describe_exception(exc, root)})
         return
     functions = sorted(name for name, obj in vars(module).items() if callable(obj) and not name.startswith("_"))
-    reply({"ok": True, "kind": "hello", "functions": functions, "notes": module_notes(module)})
+    replies.send({"ok": True, "kind": "hello", "functions": functions, "notes": module_notes(module)})
 
     while True:
         try:
             request = codec.receive(request_fd, 1 << 40)
         except EOFError:
             return
-        answer(request, module, module_name, root, codec, guard, objectives, reply, max_bytes)
+        try:
+            answer(request, module, module_name, root, codec, guard, objectives, replies, max_bytes)
+        finally:
+            replies.flush()
 
 
-def answer(request: dict, module, module_name: str, root: str, codec, guard, objectives, reply, max_bytes: int) -> None:
+class Replies:
+    """The worker's side of the reply pipe. ``send`` writes one frame; ``add`` queues a plain answer
+    to go with others in one batch frame, which costs the two sides one encode and one decode instead
+    of one per call: numbers as ``{"id", "i": first call, "batch": [...], "seconds": [...]}``, the θs
+    of optimizer steps under ``theta_only`` as ``{..., "stack": array whose row k is call i + k's θ}``.
+
+    A batch goes out when it reaches its size (1, 2, 4, ... up to ``MAX_BATCH`` within a request, so the
+    judge gets its first answers at once), before any other frame, at the end of each request, and from
+    a flusher thread every ``INTERVAL`` seconds: a call that then hangs in Python code still lets the
+    judge see every answer before it, as when each answer had its own frame. If the thread cannot start
+    (the submission used up its processes), every answer goes out at once."""
+
+    MAX_BATCH = 64
+    MAX_BYTES = 1 << 16  # a θ larger than this goes in a frame of its own
+    INTERVAL = 0.005
+
+    def __init__(self, codec, fd: int, max_bytes: int):
+        import threading
+
+        import numpy
+
+        self.codec, self.fd, self.max_bytes = codec, fd, max_bytes
+        self.np, self.allowed = numpy, codec.ALLOWED_DTYPES
+        self.lock = threading.Lock()
+        self.items: list = []
+        self.head: tuple | None = None  # (request id, index of the first queued answer, stacked θs?)
+        self.size = 1
+        try:
+            threading.Thread(target=self._flusher, name="grader-replies", daemon=True).start()
+            self.batching = True
+        except RuntimeError:
+            self.batching = False
+
+    def send(self, message: dict) -> bool:
+        """Write ``message`` after whatever is queued; ``False`` if it could not be encoded (an error
+        frame saying why went instead)."""
+        with self.lock:
+            self._flush()
+            try:
+                self.codec.send(self.fd, message, self.max_bytes)
+                return True
+            except self.codec.CodecError as exc:
+                self.codec.send(self.fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id"),
+                                          "i": message.get("i")})
+                return False
+
+    def add(self, call_id: int, i: int, value, seconds: float, step: bool) -> bool:
+        """Queue the answer of call ``i``: a step's θ (``step``: an array of numbers, copied now), or
+        else a float or an int. ``False`` if it is not such a value; the caller then sends it in a
+        frame of its own."""
+        kind = type(value)
+        stacked = step and kind is self.np.ndarray
+        if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype.str in self.allowed
+                                     or not step and (kind is float or kind is int)):
+            return False
+        with self.lock:
+            if self.head is not None and (self.head[0] != call_id or self.head[1] + len(self.items) != i
+                                          or self.head[2] != stacked
+                                          or stacked and self.items[0][0].shape != value.shape
+                                          or stacked and self.items[0][0].dtype != value.dtype):
+                self._flush()
+            if self.head is None:
+                self.head = (call_id, i, stacked)
+            self.items.append((value.copy() if stacked else value, seconds))
+            if len(self.items) >= self.size:
+                self._flush()
+                self.size = min(2 * self.size, self.MAX_BATCH)
+        return True
+
+    def flush(self) -> None:
+        """Send what is queued; the next request's batches start small again."""
+        with self.lock:
+            self._flush()
+            self.size = 1
+
+    def _flush(self) -> None:  # the lock is held
+        if not self.items:
+            return
+        (call_id, first, stacked), items = self.head, self.items
+        self.head, self.items = None, []
+        message = {"ok": True, "id": call_id, "i": first, "seconds": [s for _, s in items], "forbidden": []}
+        if stacked:
+            message["stack"] = self.np.stack([v for v, _ in items])
+        else:
+            message["batch"] = [v for v, _ in items]
+        self.codec.send(self.fd, message, self.max_bytes)
+
+    def _flusher(self) -> None:
+        while True:
+            time.sleep(self.INTERVAL)
+            with self.lock:
+                self._flush()
+
+
+def answer(request: dict, module, module_name: str, root: str, codec, guard, objectives, replies: Replies,
+           max_bytes: int) -> None:
     """Run one request's calls in turn, replying as ``serve`` describes. ``kwargs`` in the request:
     the keyword arguments of every call whose own are ``None`` (each call gets a fresh copy).
+    ``columns``: ``[[a, stack], ...]``, argument ``a`` of call ``i`` is row ``i`` of ``stack`` (a copy).
+    Without ``calls``, there are ``count`` calls whose arguments are ``same`` but for the columns.
     ``theta_only``: a value that is an optimizer's step, ``(theta, state)`` with a dict state
     (``objectives.is_step``), is answered with its θ alone (``"theta_only": true``); the state stays here."""
     call_id, name = request["id"], request["fn"]
     func = getattr(module, name, None)
-    carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs")
+    carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs") or {}
     theta_only = bool(request.get("theta_only"))
     walk = objectives.GRADIENTS.get(request.get("walk"))
     progress = float(request.get("progress") or 1.0)
-    calls = request["calls"] * int(request.get("repeat") or 1)
+    same = request.get("calls") is None  # every call has the same arguments but its columns:
+    if same:                              # plain values, and empty dicts, which each call gets afresh
+        calls = [[request["same"], None]] * int(request["count"])
+    else:
+        calls = request["calls"] * int(request.get("repeat") or 1)
+    columns = request.get("columns") or []
+    plain = type(shared) is dict and all(type(v) in (int, float, str, bool, type(None)) for v in shared.values())
     carried, shape, seconds, last_frame = [], None, 0.0, time.perf_counter()
     for i, (args, kwargs) in enumerate(calls):
-        args, kwargs = list(args), dict(codec.copy(shared) if kwargs is None else kwargs)
+        if kwargs is None:  # the shared keyword arguments, a fresh copy for each call
+            kwargs = shared if plain else codec.copy(shared)
+        args, kwargs = [{} if type(x) is dict else x for x in args] if same else list(args), dict(kwargs)
+        for a, column in columns:
+            args[a] = column[i].copy()
         if walk is not None:
             if i:
-                args[0:3] = [carried[0], walk(carried[0]), carried[1]]
+                args[0:3] = carried  # θ, the gradient there, the state
             else:
                 shape = objectives.shape_of(args[0])
         else:
@@ -159,7 +262,7 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
                 raise AttributeError(f"{module_name}.py has no function {name!r}")
             value = func(*args, **kwargs)
         except BaseException as exc:
-            reply({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
+            replies.send({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
                    "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
             return
         now = time.perf_counter()
@@ -167,16 +270,22 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
         used = sorted(guard.used)
         if walk is not None:
             going = None if used or i + 1 == len(calls) else _walk_on(codec, objectives, value, shape, max_bytes)
+            if going is not None:  # the gradient is the check's arithmetic, done here: timed with the call
+                start = time.perf_counter()
+                going.insert(1, walk(going[0]))
+                seconds += time.perf_counter() - start
             if going is not None and now - last_frame < progress:
                 carried = going
                 continue  # no frame for this step
-        message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
-        if theta_only and objectives.is_step(value):
-            message["value"], message["theta_only"] = value[0], True
-        if echo:
-            message["args_after"] = [args, kwargs]
-        if not reply(message) or used:
-            return
+        step = theta_only and objectives.is_step(value)
+        if used or echo or walk is not None or not replies.add(call_id, i, value[0] if step else value, seconds, step):
+            message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
+            if step:
+                message["value"], message["theta_only"] = value[0], True
+            if echo:
+                message["args_after"] = [args, kwargs]
+            if not replies.send(message) or used:
+                return
         seconds, last_frame = 0.0, time.perf_counter()
         if walk is not None:
             if going is None:
