@@ -42,8 +42,8 @@ class Report(BaseModel):
                              "not run, for the student")
     graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = Field(default=0.0, description="wall time of the whole grade")
-    boundary_seconds: float = Field(default=0.0, description="part of the checks' time spent crossing to the "
-                                    "worker and back (codec, pipes), not computing")
+    boundary_seconds: float = Field(default=0.0, description="part of the checks' time spent starting the worker "
+                                    "(its import included) and crossing to it and back (codec, pipes), not computing")
 
     @classmethod
     def from_checks(cls, *, assignment: str, submission: str, checks: list[CheckResult], **extra) -> Report:

@@ -206,18 +206,40 @@ def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.nd
     """Run an optimizer freely for ``steps`` steps; the final θ. A student's function on a surface of
     ``grader.sandbox.objectives`` runs in one request (gradients computed in the worker, the final loss
     in the judge by whoever calls this); anything else runs a call per step, gradients in the judge."""
+    return start_optimizer(step, grad, theta0, steps, what, **hyper)()
+
+
+def start_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
+                    steps: int, what: str, **hyper) -> Callable[[], np.ndarray]:
+    """``run_optimizer`` in two halves: a student's walk is sent to the worker now, and the function
+    returned waits for its final θ. Compute the reference's run in between, and the two run at once::
+
+        finish = start_optimizer(student.adam, rosenbrock_grad, start, 1000, "adam", lr=0.01)
+        f_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, 1000, "reference", lr=0.01))
+        f_adam = rosenbrock(finish())
+    """
     theta = np.array(theta0, dtype=np.float64)
     surface = next((name for name, g in GRADIENTS.items() if g is grad), None)
     if hasattr(step, "walk") and surface is not None:
-        last = 0
-        for t, value in step.walk(surface, theta, grad(theta), steps, hyper):
+        walk = step.walk(surface, theta, grad(theta), steps, hyper)
+        return lambda: _finish_walk(walk, theta, steps, what)
+    return lambda: _run_in_judge(step, grad, theta, steps, what, hyper)
+
+
+def _finish_walk(walk: Iterator, theta: np.ndarray, steps: int, what: str) -> np.ndarray:
+    last = 0
+    with closing(walk):
+        for t, value in walk:
             theta, _ = as_step(value, f"{what}, step {t}", theta.shape)
             last = t
             if not np.all(np.isfinite(theta)):
                 return theta
-        if last != steps:  # the worker ended the walk on a step that should have gone on
-            raise BadResult(f"{what} stopped after step {last} of {steps}")
-        return theta
+    if last != steps:  # the worker ended the walk on a step that should have gone on
+        raise BadResult(f"{what} stopped after step {last} of {steps}")
+    return theta
+
+
+def _run_in_judge(step, grad, theta: np.ndarray, steps: int, what: str, hyper: dict) -> np.ndarray:
     state: dict = {}
     for t in range(1, steps + 1):
         theta, state = as_step(step(theta, grad(theta), state, **hyper), f"{what}, step {t}", theta.shape)
@@ -247,4 +269,5 @@ def one_by_one(results: Iterable) -> Iterator:
 
 
 __all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
-           "expect_raises", "one_by_one", "trajectory_check", "torch_trajectory", "run_optimizer", "BadResult"]
+           "expect_raises", "one_by_one", "trajectory_check", "torch_trajectory", "run_optimizer", "start_optimizer",
+           "BadResult"]

@@ -44,3 +44,31 @@ def _unused():
     return torch.optim.Adam
 '''
     assert grade(optimizers, source, "imports_only").score == 100
+
+
+def test_a_list_watched_for_one_assignment_is_quiet_for_another(grade, optimizers):
+    """The fork server wraps each forbidden list once and its children inherit the wrappers. After
+    an optimizers submission (torch.optim forbidden), is a mixup submission that calls torch.optim,
+    which mixup allows, still free to, while optimizers still catches it?"""
+    from conftest import ROOT
+
+    from grader.course import course_root, load_assignment
+
+    grade(optimizers, reference_source(), "first")
+    mixup = load_assignment("mixup", course_root(ROOT))
+    source = reference_source("mixup") + '''
+
+import torch
+
+_reference_mixup = mixup
+
+
+def mixup(*args, **kwargs):
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)  # allowed here, and harmless
+    return _reference_mixup(*args, **kwargs)
+'''
+    report = grade(mixup, source, "calls_torch_optim")
+    assert report.score == report.max_score, [c.message for c in report.checks if c.status != "passed"]
+    again = grade(optimizers, reference_source() + "\nimport torch\n" + TORCH_ADAM.format(optimizer="torch.optim.Adam"),
+                  "uses_torch_optim")
+    assert {statuses(again)[n] for n in checks_of(optimizers, "adam")} == {"forbidden"}

@@ -47,6 +47,7 @@ class Worker:
         self.functions: list[str] = []
         self.notes: list[str] = []  # what the module recorded for its report (a notebook's import failures)
         self._next_id = 0
+        self._unread: dict[int, Iterator[CallResult]] = {}  # request id -> its answers, not yet read to the end
         self._server: forkserver.ForkServer | None = None
 
     # ----------------------------------------------------------------------------- lifecycle
@@ -90,6 +91,7 @@ class Worker:
             except OSError:
                 pass
         pid, self.pid = self.pid, None
+        self._unread.clear()  # their answers died with the process
         return self._server.stop(pid, grace)
 
     # ---------------------------------------------------------------------------------- calls
@@ -101,8 +103,9 @@ class Worker:
 
     def stream(self, fn: str, calls: list[tuple[list, dict]], deadline, *, carry=None, echo: bool = False,
                walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
-        """Run many calls of ``fn`` with one request; yield each result as it arrives. ``deadline()``
-        gives the deadline of the next frame. With ``carry=(a, o)`` (or a list of such pairs), call
+        """Send one request for many calls of ``fn`` now; the iterator returned yields each result as
+        it arrives (the worker computes while the judge does something else: compute what the
+        results are compared with, say). ``deadline()`` gives the deadline of the next frame. With ``carry=(a, o)`` (or a list of such pairs), call
         ``i + 1`` gets element ``o`` of call ``i``'s value as its argument ``a`` (see ``worker.serve``).
         Raises like ``call`` at the first call that fails. A consumer may stop early: closing the
         generator (``contextlib.closing``) reads the rest of the request's answers, so whatever the
@@ -135,7 +138,26 @@ class Worker:
             codec.send(self._req_w, request)
         except (BrokenPipeError, OSError):
             self._crashed(f"calling {fn}")
-        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sent_at)
+        sending = time.monotonic() - sent_at
+        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sending)
+        self._unread[call_id] = frames
+        return self._answers(call_id, frames)
+
+    def settle(self) -> None:
+        """Read what is left of every request sent so far, oldest first, and swallow its faults: what
+        the worker does for a check's requests (hang, crash) costs that check, not the next one."""
+        for call_id in sorted(self._unread):
+            frames = self._unread.pop(call_id)
+            if not self.alive:
+                continue
+            try:
+                for _ in frames:
+                    pass
+            except StudentFault:
+                pass
+
+    def _answers(self, call_id: int, frames: Iterator[CallResult]) -> Iterator[CallResult]:
+        """``frames``, read to the end when the consumer closes this early (see ``stream``)."""
         for result in frames:
             try:
                 yield result
@@ -149,15 +171,24 @@ class Worker:
                 raise
 
     def _frames(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
-                pairs: list, theta_only: bool, sent_at: float) -> Iterator[CallResult]:
+                pairs: list, theta_only: bool, sending: float) -> Iterator[CallResult]:
         """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``);
         ``walk_shape`` is the shape of a walk's θ (``None``: not a walk)."""
+        try:
+            yield from self._read(call_id, fn, deadline, total, walk_shape, pairs, theta_only, sending)
+        finally:
+            self._unread.pop(call_id, None)
+
+    def _read(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
+              pairs: list, theta_only: bool, sending: float) -> Iterator[CallResult]:
         walk = walk_shape is not None
-        expected = 0
+        expected, pid = 0, self.pid
         while expected < total:
-            start = sent_at if expected == 0 else time.monotonic()  # the check's own time between results is not the boundary's
+            if self.pid != pid or pid is None:  # stopped, or replaced by a fresh process: not ours to read
+                raise WorkerCrashed(f"the process running the submission was stopped before {fn} answered")
+            start = time.monotonic()  # the check's own time between results is not the boundary's
             reply = self._receive(deadline(), f"running {fn}", call_id)
-            seconds = time.monotonic() - start
+            seconds = time.monotonic() - start + (sending if expected == 0 else 0.0)  # the request's encoding too
             i = reply.get("i")
             if type(i) is not int or not (i == expected or walk and expected < i < total):
                 self.stop()

@@ -28,7 +28,7 @@ class Student:
         self._deadline = time.monotonic() + spec.limits.submission_seconds
         self.allowed: frozenset[str] | None = None  # set per check: the functions its spec entry declares
         self.calls = 0
-        self.ipc_seconds = 0.0  # time spent crossing the boundary (codec, pipes), not in the student's code
+        self.ipc_seconds = 0.0  # time spent starting the worker and crossing to it (codec, pipes), not in calls
 
     def __getattr__(self, name: str) -> StudentFunction:
         if name.startswith("_"):
@@ -41,7 +41,7 @@ class Student:
 
     def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry=None, echo: bool = False,
                walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
-        """Many calls of ``fn`` in one request, each result as it arrives; each call has its own deadline.
+        """Many calls of ``fn`` in one request, sent now; each result as it arrives; each call has its own deadline.
         ``carry=(a, o)``, or a list of such pairs: call ``i + 1`` gets element ``o`` of call ``i``'s
         value as argument ``a``. ``theta_only``: see ``Worker.stream``."""
         if self.allowed is not None and fn not in self.allowed:
@@ -52,6 +52,9 @@ class Student:
         self.calls += len(calls) * repeat
         results = self._worker.stream(fn, [(list(a), k) for a, k in calls], self._next_deadline,
                                       carry=carry, echo=echo, walk=walk, repeat=repeat, theta_only=theta_only)
+        return self._accounted(results)
+
+    def _accounted(self, results: Iterator[CallResult]) -> Iterator[CallResult]:
         with closing(results):  # closing this closes that: the worker's answers are read to the end
             for result in results:
                 self.ipc_seconds += max(0.0, result.seconds - result.worker_seconds)
@@ -68,11 +71,19 @@ class Student:
             raise self._fatal
         if self._worker.alive:
             return
+        started = time.monotonic()
         try:
             self._worker.start(self._deadline)
         except StudentFault as exc:  # the import itself failed: it will fail the same way every time
             self._fatal = exc
             raise
+        finally:  # the grader's cost too (fork, limits, privileges), with the submission's import
+            self.ipc_seconds += time.monotonic() - started
+
+    def settle(self) -> None:
+        """Read the answers of every request a check sent and left unread (see ``Worker.settle``);
+        the plugin calls this after each check."""
+        self._worker.settle()
 
     @property
     def notes(self) -> list[str]:
@@ -103,22 +114,26 @@ class StudentFunction:
         return [r.value for r in self.student.stream(self.name, calls)]
 
     def stream(self, calls: list[tuple[tuple | list, dict]], *, carry=None, theta_only: bool = False) -> Iterator:
-        """Each call's value as it arrives (see ``Student.stream``); stop reading whenever you like.
+        """Each call's value as it arrives (see ``Student.stream``: the request goes now); stop reading
+        whenever you like.
         ``carry=[(0, 0), (2, 1)]`` runs an optimizer on its own θ and state: the calls give the gradients.
         ``theta_only=True``: each optimizer step arrives as ``(theta, {})``, its state left in the worker."""
-        with closing(self.student.stream(self.name, calls, carry=carry, theta_only=theta_only)) as results:
-            for result in results:
-                yield result.value
+        return _values(self.student.stream(self.name, calls, carry=carry, theta_only=theta_only))
 
     def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict) -> Iterator:
         """An optimizer step function run freely for ``steps`` steps on a surface of
         ``grader.sandbox.objectives`` from ``theta0`` (where the gradient is ``grad0``; later ones are
         computed in the worker): ``(t, (theta, state))`` for some steps t (1-based): the last step, the
         step where the walk stopped (see ``objectives.continues``), and now and then one to show progress."""
-        with closing(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface,
-                                         repeat=steps)) as results:
-            for result in results:
-                yield result.index + 1, result.value
+        return _values(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface, repeat=steps),
+                       steps=True)
 
     def __repr__(self) -> str:
         return f"<student function {self.name}>"
+
+
+def _values(results: Iterator[CallResult], steps: bool = False) -> Iterator:
+    """Each result's value (with ``steps``, ``(step number, value)``); closing this closes ``results``."""
+    with closing(results):
+        for result in results:
+            yield (result.index + 1, result.value) if steps else result.value

@@ -5,10 +5,20 @@ Messages say which step and which element went wrong, never the inputs or the ex
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import numpy as np
 
 from grader.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
-from grader.testing import as_float, as_step, assert_close, load_sibling, run_optimizer, trajectory_check
+from grader.testing import (
+    as_float,
+    as_step,
+    assert_close,
+    load_sibling,
+    run_optimizer,
+    start_optimizer,
+    trajectory_check,
+)
 
 common = load_sibling(__file__, "common")
 
@@ -128,27 +138,29 @@ def test_warmup_cosine_values(student, reference, rng, spec):
     settings += [(0, int(rng.integers(10, 100))), (20, 20), (5, 1)]
     schedules = [(10.0 ** rng.uniform(-4, 0), warmup, total) for warmup, total in settings]  # (base_lr, ...)
     calls = [((step, *schedule), {}) for schedule in schedules for step in range(schedule[2] + 5)]
-    values = common.one_by_one(student.warmup_cosine_lr.stream(calls))  # every step of every schedule, in order
-    for i, (base, warmup, total) in enumerate(schedules, 1):
-        for step in range(total + 5):
-            expected = reference.warmup_cosine_lr(step, base, warmup, total)
-            got = as_float(next(values), "warmup_cosine_lr")
-            phase = "warm-up" if step < warmup else "cosine decay" if step < total else "after total_steps"
-            assert_close(got, expected, tol,
-                         f"warmup_cosine_lr at step {step}, in the {phase} of schedule {i} of {len(settings)}")
+    with closing(student.warmup_cosine_lr.stream(calls)) as values:  # every step of every schedule, in order,
+        for i, (base, warmup, total) in enumerate(schedules, 1):       # checked as the answers come
+            for step in range(total + 5):
+                expected = reference.warmup_cosine_lr(step, base, warmup, total)
+                got = as_float(next(values), "warmup_cosine_lr")
+                phase = "warm-up" if step < warmup else "cosine decay" if step < total else "after total_steps"
+                assert_close(got, expected, tol,
+                             f"warmup_cosine_lr at step {step}, in the {phase} of schedule {i} of {len(settings)}")
 
 
 # The lecture's demonstrations. Every loss is computed here from the θ the student's optimizer reached.
 def test_adam_reaches_rosenbrock_minimum(student, reference, spec):
     start, steps = (-1.5, 2.0), 1000
     adam = {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "bias_correction": False}
-    f_adam = rosenbrock(run_optimizer(student.adam, rosenbrock_grad, start, steps, "adam", **adam))
+    students_adam = start_optimizer(student.adam, rosenbrock_grad, start, steps, "adam", **adam)  # runs meanwhile
     f_adam_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, steps, "reference adam", **adam))
+    f_adam = rosenbrock(students_adam())
     assert f_adam <= max(10 * f_adam_ref, 1e-3), (
         f"simplified Adam (beta1 = beta2 = 0.9, no bias correction, lr = 0.01) should reach the banana's minimum "
         f"in {steps} steps from {start}; your adam ends at f = {f_adam:.3g}")
-    f_adagrad = rosenbrock(run_optimizer(student.adagrad, rosenbrock_grad, start, steps, "adagrad", lr=1.0))
+    students_adagrad = start_optimizer(student.adagrad, rosenbrock_grad, start, steps, "adagrad", lr=1.0)
     f_adagrad_ref = rosenbrock(run_optimizer(reference.adagrad, rosenbrock_grad, start, steps, "reference", lr=1.0))
+    f_adagrad = rosenbrock(students_adagrad())
     assert_close(f_adagrad, f_adagrad_ref, spec.tolerance("final_loss"),
                  f"Adagrad (lr = 1) from {start} should stop well short of the minimum after {steps} steps, "
                  "where the lecture's Adagrad stops; the final loss of yours", reveal=True)
@@ -159,13 +171,14 @@ def test_momentum_passes_rastrigin_minima(student, reference, spec):
     # lr within 0.4 % of 0.015; this one does for lr from 0.0086 to 0.0119, so a correct solution
     # passes whatever the order of its floating-point operations.
     start, steps = (-4.5, 4.5), 1000
-    f_momentum = rastrigin(run_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum",
-                                         lr=0.01, beta=0.98))
+    students_momentum = start_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum", lr=0.01, beta=0.98)
+    students_rmsprop = start_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.01)
+    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.01))
+    f_momentum = rastrigin(students_momentum())
     assert f_momentum < 1e-3, (
         f"momentum (beta = 0.98, lr = 0.01) should roll over Rastrigin's hills from {start} to the global minimum "
         f"in {steps} steps; yours ends at f = {f_momentum:.3g}")
-    f_rmsprop = rastrigin(run_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.01))
-    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.01))
+    f_rmsprop = rastrigin(students_rmsprop())
     assert_close(f_rmsprop, f_rmsprop_ref, spec.tolerance("final_loss"),
                  f"RMSprop (lr = 0.01) from {start} should stop in the first local minimum it meets; "
                  "the final loss of yours", reveal=True)

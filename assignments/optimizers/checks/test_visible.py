@@ -22,12 +22,17 @@ def random_gradients(rng, steps: int, shape=(6,)) -> list[np.ndarray]:
     return [rng.normal(size=shape) * scales for _ in range(steps)]
 
 
-def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray], **hyper) -> list[np.ndarray]:
-    """The student's optimizer on its own θ and state, fed the given gradients: one request, each
-    call getting the θ and the state its previous call returned."""
-    with closing(step.stream([((theta0, g, {}), hyper) for g in grads], carry=[(0, 0), (2, 1)],
-                             theta_only=True)) as values:
-        return [as_step(value, f"{fn} at step {t}", theta0.shape)[0] for t, value in enumerate(values, 1)]
+def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray], **hyper):
+    """The student's optimizer on its own θ and state, fed the given gradients: one request, each call
+    getting the θ and the state its previous call returned. The request goes now; the function returned
+    reads its θs, so the oracle can be computed while the worker runs."""
+    values = step.stream([((theta0, g, {}), hyper) for g in grads], carry=[(0, 0), (2, 1)], theta_only=True)
+
+    def thetas() -> list[np.ndarray]:
+        with closing(values):
+            return [as_step(value, f"{fn} at step {t}", theta0.shape)[0] for t, value in enumerate(values, 1)]
+
+    return thetas
 
 
 def assert_same_trajectory(got, expected, tol, what: str) -> None:
@@ -42,7 +47,7 @@ def test_adagrad_matches_torch(student, public_rng, spec, lr, eps):
     kwargs = {} if eps == 1e-10 else {"eps": eps}  # the first case relies on the default eps
     got = student_trajectory(student.adagrad, "adagrad", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.Adagrad(ps, lr=lr, eps=eps), theta0, grads)
-    assert_same_trajectory(got, expected, spec.tolerance("torch"), f"adagrad(lr={lr}, eps={eps}) vs torch Adagrad")
+    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adagrad(lr={lr}, eps={eps}) vs torch Adagrad")
 
 
 @pytest.mark.parametrize("lr, beta", [(0.01, 0.9), (0.1, 0.5)])
@@ -52,7 +57,7 @@ def test_momentum_matches_torch(student, public_rng, spec, lr, beta):
     kwargs = {} if beta == 0.9 else {"beta": beta}
     got = student_trajectory(student.momentum, "momentum", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=beta, dampening=beta), theta0, grads)
-    assert_same_trajectory(got, expected, spec.tolerance("torch"),
+    assert_same_trajectory(got(), expected, spec.tolerance("torch"),
                            f"momentum(lr={lr}, beta={beta}) vs torch SGD(momentum={beta}, dampening={beta})")
 
 
@@ -63,7 +68,7 @@ def test_adam_matches_torch(student, public_rng, spec, lr, betas, eps):
     kwargs = {} if eps == 1e-8 else {"beta1": betas[0], "beta2": betas[1], "eps": eps}
     got = student_trajectory(student.adam, "adam", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps), theta0, grads)
-    assert_same_trajectory(got, expected, spec.tolerance("torch"), f"adam(lr={lr}, betas={betas}) vs torch Adam")
+    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adam(lr={lr}, betas={betas}) vs torch Adam")
 
 
 def rmsprop_formula_step(theta, g, v, lr, alpha, eps):
