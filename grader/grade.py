@@ -70,6 +70,7 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
                 report = failed_report(assignment, job.submission, "the grader failed on this submission "
                                        f"({type(exc).__name__}); please tell the course staff")
             on_report(report)
+        forkserver.settle_all()  # the last child is gone when the stream returns
 
     run_checks(assignment, JudgePlugin(assignment, secret, driver, visible_only=visible_only))
 

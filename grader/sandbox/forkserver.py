@@ -54,6 +54,7 @@ class ForkServer:
         self.inbox = self._scratch / "inbox"
         self.inbox.mkdir(mode=0o700)
         self._jobs = 0
+        self._stopping = False  # a stop was sent and its answer is still to be read
         self._lock = threading.Lock()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock = ours
@@ -83,6 +84,7 @@ class ForkServer:
               fds: tuple[int, int, int]) -> int:
         """A child serving ``module`` from a copy of ``workdir``; its pid (in the sandbox's namespace)."""
         with self._lock:
+            self._settle()
             self._jobs += 1
             command = {"op": "spawn", "module": module, "limits": limits, "max_bytes": max_bytes,
                        "forbidden": forbidden}
@@ -100,16 +102,35 @@ class ForkServer:
                     shutil.rmtree(self.inbox / job, ignore_errors=True)
             return pid
 
-    def stop(self, pid: int, grace: float = 0.0) -> int | None:
+    def stop(self, pid: int, grace: float = 0.0, wait: bool = True) -> int | None:
         """End child ``pid`` (after ``grace`` seconds to exit by itself) and all it started; its exit
-        code as ``os.waitstatus_to_exitcode`` gives it (negative: killed by that signal)."""
+        code as ``os.waitstatus_to_exitcode`` gives it (negative: killed by that signal). With
+        ``wait=False``, return at once: the fork server kills and reaps while the judge goes on, and
+        its answer (that no process survived) is read before the next command or by ``settle``."""
         with self._lock:
+            self._settle()
             socket.send_fds(self._sock, [json.dumps({"op": "stop", "pid": pid, "grace": grace}).encode()], [])
+            if not wait:
+                self._stopping = True
+                return None
             answer = self._receive(grace + 10.0, "stopping a child")
-        if answer.get("survivors"):
-            raise ForkServerError(f"{answer['survivors']} processes of sandbox uid {self.uid} survived a kill")
+        self._check_stopped(answer)
         status = answer.get("status")
         return None if status is None else os.waitstatus_to_exitcode(status)
+
+    def settle(self) -> None:
+        """Wait for a stop sent with ``wait=False``: afterwards no process of the child is left."""
+        with self._lock:
+            self._settle()
+
+    def _settle(self) -> None:  # the lock is held
+        if self._stopping:
+            self._stopping = False
+            self._check_stopped(self._receive(10.0, "stopping a child"))
+
+    def _check_stopped(self, answer: dict) -> None:
+        if answer.get("survivors"):
+            raise ForkServerError(f"{answer['survivors']} processes of sandbox uid {self.uid} survived a kill")
 
     def _receive(self, timeout: float, doing: str) -> dict:
         self._sock.settimeout(timeout)
@@ -178,6 +199,13 @@ def prestart(iso: Isolation, disk_mb: int) -> None:
             pass
 
     threading.Thread(target=start, name="grader-forkserver-start", daemon=True).start()
+
+
+def settle_all() -> None:
+    """Wait for every stop this process's fork servers are still doing (see ``ForkServer.stop``)."""
+    for found in list(_servers.values()):
+        if found.pid == os.getpid() and found.alive:
+            found.settle()
 
 
 @atexit.register

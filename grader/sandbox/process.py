@@ -92,7 +92,8 @@ class Worker:
                 pass
         pid, self.pid = self.pid, None
         self._unread.clear()  # their answers died with the process
-        return self._server.stop(pid, grace)
+        # Without a grace, nobody waits for an exit status: the fork server kills and reaps while we go on.
+        return self._server.stop(pid, grace, wait=grace > 0)
 
     # ---------------------------------------------------------------------------------- calls
 
