@@ -124,6 +124,7 @@ def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:
     args = [str(assignment.checks_dir), "-c", str(JUDGE_INI), "--rootdir", str(assignment.folder),
             "--noconftest", "--assert=plain", "--import-mode=importlib", "-p", "no:cacheprovider",
             "-p", "no:terminal", "-p", "no:pastebin", "-p", "no:nose", "-p", "no:doctest",
+            "-p", "no:logging",  # the checks do not log; its handlers cost a few ms per submission
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     with _plugin_autoload_disabled():
         try:

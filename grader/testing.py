@@ -104,9 +104,7 @@ def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = 
         index = _first(~np.isfinite(actual))
         where = f"element {index}" if actual.ndim else "the value"
         raise AssertionError(f"{what}: {where} is {float(actual[index])} (expected a finite number)")
-    bound = tol.atol + tol.rtol * np.maximum(np.abs(actual), np.abs(expected))
-    with np.errstate(invalid="ignore"):
-        bad = ~(np.abs(actual - expected) <= bound) & ~(actual == expected)
+    bad = _off(actual, expected, tol)
     if bad.any():
         index = _first(bad)
         err = float(relative_error(actual[index], expected[index]))
@@ -114,6 +112,30 @@ def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = 
         where = f"element {index}" if actual.ndim else "the value"
         raise AssertionError(f"{what}: {where} is off by a relative error of {err:.2g} "
                              f"(tolerance {tol.rtol:g}){detail}; {int(bad.sum())} of {bad.size} elements are off")
+
+
+def _off(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Elementwise: out of tolerance (NaN is never close; equal infinities are)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = tol.atol + tol.rtol * np.maximum(np.abs(actual), np.abs(expected))
+        return ~(np.abs(actual - expected) <= bound) & ~(actual == expected)
+
+
+def assert_each_close(actuals: Sequence[np.ndarray], expecteds: Sequence, tol: Tolerance, what: Callable[[int], str],
+                      *, reveal: bool = False) -> None:
+    """``assert_close(actuals[k], expecteds[k], tol, what(k + 1))`` for every k, in one vectorized pass:
+    the first k that fails raises, with the message ``assert_close`` gives it. ``actuals`` are arrays
+    of one shape (``as_array`` or ``as_step`` checked them); ``expecteds`` may be longer."""
+    if not len(actuals):
+        return
+    n = len(actuals)
+    a = np.stack(actuals).reshape(n, -1)
+    e = np.stack([np.asarray(x, dtype=np.float64) for x in expecteds[:n]]).reshape(n, -1)
+    with np.errstate(invalid="ignore"):
+        off = _off(a, e, tol).any(axis=1) | (~np.isfinite(a).all(axis=1) & np.isfinite(e).all(axis=1))
+    if off.any():
+        k = int(np.argmax(off))
+        assert_close(actuals[k], expecteds[k], tol, what(k + 1), reveal=reveal)
 
 
 def _first(mask: np.ndarray):
@@ -152,6 +174,15 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
     surface stays comparable, and a mistake is reported at the first step where it shows.
     Returns the reference trajectory.
     """
+    return start_trajectory(step, reference_step, grad, theta0, steps, tol, what, reveal=reveal, **hyper)()
+
+
+def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., tuple],
+                     grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, steps: int,
+                     tol: Tolerance, what: str, *, reveal: bool = False, **hyper) -> Callable[[], list[np.ndarray]]:
+    """``trajectory_check`` in two halves: the reference's path is computed and the student's steps
+    are sent to the worker now; the function returned reads them and compares. Start several, then
+    finish them in turn, and the judge computes the next path while the worker runs the last one."""
     theta = np.array(theta0, dtype=np.float64)
     path, grads = [theta], []
     state_ref: dict = {}
@@ -161,20 +192,35 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
         grads.append(g)
         theta = np.asarray(expected, dtype=np.float64)
         path.append(theta)
-    with closing(_steps(step, path[:-1], grads, hyper)) as values:  # checked as they come, read to the end
-        for t, value in enumerate(values, 1):
-            got, _ = as_step(value, f"{what}, step {t}", path[0].shape)
-            assert_close(got, path[t], tol, f"{what}: step {t} of {steps}", reveal=reveal)
-    return path
+    values = _steps(step, path[:-1], grads, hyper)
+
+    def finish() -> list[np.ndarray]:
+        got, error = [], None
+        with closing(values):  # read to the end, then compared at once
+            try:
+                for t, value in enumerate(values, 1):
+                    got.append(as_step(value, f"{what}, step {t}", path[0].shape)[0])
+            except (BadResult, StudentFault) as exc:  # reported after the steps before it, as if called one by one
+                error = exc
+        assert_each_close(got, path[1:], tol, lambda t: f"{what}: step {t} of {steps}", reveal=reveal)
+        if error is not None:
+            raise error
+        return path
+
+    return finish
 
 
-def _steps(step, thetas, grads, hyper):
+def _steps(step, thetas, grads, hyper) -> Iterator:
     """What ``step`` returns at each point, its state carried from its own previous call: streamed in
-    one request for a student's function (``student.adam``), called in turn for a plain one."""
-    if hasattr(step, "stream"):  # closing this reads the stream to the end: a crash after a wrong step is this check's
-        yield from step.stream([((theta, g, {}), hyper) for theta, g in zip(thetas, grads, strict=True)], carry=(2, 1),
-                               theta_only=True)
-        return
+    one request for a student's function (``student.adam``; the request goes now), called in turn for a
+    plain one. Closing the iterator reads a stream to the end: a crash after a wrong step is this check's."""
+    if hasattr(step, "stream"):
+        return step.stream([((theta, g, {}), hyper) for theta, g in zip(thetas, grads, strict=True)], carry=(2, 1),
+                           theta_only=True)
+    return _called(step, thetas, grads, hyper)
+
+
+def _called(step, thetas, grads, hyper) -> Iterator:
     state: dict = {}
     for theta, g in zip(thetas, grads, strict=True):
         value = step(theta, g, state, **hyper)
@@ -189,6 +235,33 @@ def torch_trajectory(make_optimizer: Callable[[list], object], theta0: np.ndarra
     """θ after each step when the given gradients are fed to a ``torch.optim`` optimizer, in float64:
     ``torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=0.1), theta0, grads)``. The oracle of
     visible optimizer checks (judge side only: a worker never gets to call torch.optim)."""
+    key = _oracle_key(make_optimizer, theta0, grads)
+    if key is not None and key in _ORACLE:
+        return [x.copy() for x in _ORACLE[key]]
+    out = _torch_trajectory(make_optimizer, theta0, grads)
+    if key is not None:
+        if len(_ORACLE) >= 256:
+            _ORACLE.pop(next(iter(_ORACLE)))
+        _ORACLE[key] = [x.copy() for x in out]
+    return out
+
+
+_ORACLE: dict = {}  # the oracle's trajectories by their inputs: visible checks give every student the same
+
+
+def _oracle_key(make_optimizer, theta0, grads) -> tuple | None:
+    """What determines a trajectory: the optimizer factory's code and the values it closes over, and
+    the inputs' bytes; ``None`` when a captured value is not a plain number, string or tuple of them."""
+    cells = tuple(c.cell_contents for c in make_optimizer.__closure__ or ())
+    plain = (int, float, str, bool, type(None))
+    if not all(type(c) in plain or type(c) is tuple and all(type(x) in plain for x in c) for c in cells):
+        return None
+    theta0 = np.asarray(theta0, dtype=np.float64)
+    return (make_optimizer.__code__, cells, make_optimizer.__defaults__, theta0.shape, theta0.tobytes(),
+            tuple(np.asarray(g, dtype=np.float64).tobytes() for g in grads))
+
+
+def _torch_trajectory(make_optimizer, theta0, grads) -> list[np.ndarray]:
     import torch
 
     p = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
@@ -269,5 +342,6 @@ def one_by_one(results: Iterable) -> Iterator:
 
 
 __all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
-           "expect_raises", "one_by_one", "trajectory_check", "torch_trajectory", "run_optimizer", "start_optimizer",
+           "assert_each_close",
+           "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "torch_trajectory", "run_optimizer", "start_optimizer",
            "BadResult"]

@@ -253,3 +253,18 @@ def test_numbers_come_back_in_order_and_exact(student):
     ks = list(range(300))
     assert list(s.f.stream([((k,), {}) for k in ks])) == [k**0.5 / 3 for k in ks]
     assert list(s.f.stream([((k,), {"big": True}) for k in ks])) == [10**30 + k for k in ks]
+
+
+def test_requests_sent_ahead_never_deadlock_on_full_pipes(student):
+    """Two requests in flight, the first answering megabytes the judge has not read yet and the
+    second sending megabytes: does writing the second read the first's answers aside instead of
+    waiting forever on a worker that waits for the judge?"""
+    s = student("""
+        import numpy as np
+        def big(n, x=None):
+            return np.full(n, 1.5) if x is None else float(x.sum())
+        """, call_seconds=5.0)
+    first = s.big.stream([((200_000,), {})] * 5)           # 8 MB of answers
+    second = s.big.stream([((0,), {"x": np.ones(500_000)})])  # a 4 MB request
+    assert [float(a[-1]) for a in first] == [1.5] * 5
+    assert list(second) == [500_000.0]

@@ -315,6 +315,15 @@ class Reader:
         del self._buf[:end]
         return decode(header, blob)
 
+    def pump(self, limit: int) -> bool:
+        """Read what the descriptor has now into the buffer, without parsing it (``EOFError`` if it
+        closed); ``False`` if the buffer holds more than ``limit`` bytes."""
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            raise EOFError
+        self._buf += chunk
+        return len(self._buf) <= limit
+
     def _fill(self, n: int, deadline: float | None, max_bytes: int) -> None:
         while len(self._buf) < n:
             if deadline is not None:

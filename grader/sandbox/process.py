@@ -9,6 +9,7 @@ child and everything it started when it is done or misbehaves.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from grader.sandbox import codec, forkserver, objectives
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
 
+MAX_BUFFERED = 256 << 20  # answers read ahead while a request is being written (see Worker._send)
 MAX_NOTES = 20         # as the worker caps them (``worker.MAX_NOTES``): the judge trusts no count...
 MAX_NOTE_CHARS = 400   # ...nor length it is sent
 
@@ -69,6 +71,7 @@ class Worker:
             for fd in (req_r, rep_w, output):
                 os.close(fd)
         self._reader = codec.Reader(self._rep_r)
+        os.set_blocking(self._req_w, False)  # see _send
         hello = self._receive(min(deadline, time.monotonic() + self.limits.startup_seconds), "importing it")
         if not hello.get("ok"):
             self.stop()
@@ -135,14 +138,31 @@ class Worker:
             request["calls"] = [[[None if i in columns else x for i, x in enumerate(a)], None if shared else dict(k)]
                                 for a, k in calls]
         shape = objectives.shape_of(calls[0][0][0]) if walk else None
-        try:
-            codec.send(self._req_w, request)
-        except (BrokenPipeError, OSError):
-            self._crashed(f"calling {fn}")
+        self._send(request, deadline(), fn)
         sending = time.monotonic() - sent_at
         frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sending)
         self._unread[call_id] = frames
         return self._answers(call_id, frames)
+
+    def _send(self, request: dict, deadline: float, fn: str) -> None:
+        """Write a request without ever blocking on a full pipe: while the worker cannot take more, read
+        what it is answering (an earlier request's) into the reader's buffer, so the two never wait on
+        each other; past ``deadline`` the worker is stopped (``StudentTimeout``)."""
+        view = memoryview(codec.encode(request, 1 << 40))
+        try:
+            while view:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    self.stop()
+                    raise StudentTimeout(f"the worker took no request within the time limit while calling {fn}")
+                readable, writable, _ = select.select([self._rep_r], [self._req_w], [], timeout)
+                if writable:
+                    view = view[os.write(self._req_w, view[:1 << 16]):]
+                elif readable and not self._reader.pump(MAX_BUFFERED):
+                    self.stop()
+                    raise StudentError(f"the worker sent more than it was asked for while {fn} was being called")
+        except (BrokenPipeError, OSError, EOFError):
+            self._crashed(f"calling {fn}")
 
     def settle(self) -> None:
         """Read what is left of every request sent so far, oldest first, and swallow its faults: what

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.testing import as_float, as_step, assert_close, load_sibling, torch_trajectory
+from grader.testing import as_float, as_step, assert_close, assert_each_close, load_sibling, torch_trajectory
 
 common = load_sibling(__file__, "common")
 
@@ -36,8 +36,7 @@ def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray
 
 
 def assert_same_trajectory(got, expected, tol, what: str) -> None:
-    for t, (a, e) in enumerate(zip(got, expected, strict=True), 1):
-        assert_close(a, e, tol, f"{what}: step {t} of {len(expected)}", reveal=True)
+    assert_each_close(got, expected, tol, lambda t: f"{what}: step {t} of {len(expected)}", reveal=True)
 
 
 @pytest.mark.parametrize("lr, eps", [(0.1, 1e-10), (1.0, 1e-6)])
