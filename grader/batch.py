@@ -32,7 +32,7 @@ from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
 from grader.pool import Settings, default_workers, grade_local
 from grader.report import Report, write_report
 from grader.sandbox import isolation
-from grader.submission import check_exists, discover
+from grader.submission import check_exists, discover, mention
 
 TABLE_ROWS = 40  # a longer class gets its summary, not a row each
 
@@ -60,12 +60,12 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
         console.print(Text(f"{len(jobs)} submissions found in {len(submissions)} path(s)", style="dim"))
     task_fp = assignment_fingerprint(task)
     prints = {job.submission: fingerprint(job.path) for job in jobs}
-    settings = Settings(assignment, str(root), sandbox, course_secret(root))
 
     with Gradebook(out / "gradebook.sqlite") as book:
         done = book.fingerprints(task.name)
         todo = [j for j in jobs if regrade or done.get(j.submission) != (prints[j.submission], task_fp)]
         skipped = len(jobs) - len(todo)
+        settings = Settings(assignment, str(root), sandbox, course_secret(root), mention([j.path for j in todo], b"torch"))
         confinement = isolation.detect() if sandbox else isolation.unconfined()
         console.print(Text(confinement.summary(), style="dim"))
         if skipped:

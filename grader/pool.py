@@ -41,6 +41,7 @@ class Settings:
     course: str
     sandbox: bool
     secret: bytes
+    torch: bool = True  # some submission mentions torch: start the fork server with torch ahead
 
     def load(self) -> tuple[Assignment, Isolation]:
         task = load_assignment(self.assignment, Path(self.course))
@@ -66,7 +67,7 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
         task, iso = settings.load()
         forkserver.prestart(iso, max(1, task.spec.limits.file_bytes >> 20))  # before our own torch import
         single_threaded_torch()
-        grade_stream(task, jobs, on_report, secret=settings.secret, isolation=iso)
+        grade_stream(task, jobs, on_report, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
         return
     single_threaded_torch()
     _Pool(settings, jobs, on_report, min(workers, len(jobs))).run()
@@ -163,7 +164,7 @@ def _judge_main(settings: Settings, conn: Connection) -> None:
             yield Job(Path(job[0]), job[1])
 
     grade_stream(task, jobs(), lambda report: conn.send(("report", report.model_dump_json())),
-                 secret=settings.secret, isolation=iso)
+                 secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
 
 
 def _die_with_parent() -> None:

@@ -268,3 +268,23 @@ def test_requests_sent_ahead_never_deadlock_on_full_pipes(student):
     second = s.big.stream([((0,), {"x": np.ones(500_000)})])  # a 4 MB request
     assert [float(a[-1]) for a in first] == [1.5] * 5
     assert list(second) == [500_000.0]
+
+
+def test_a_submission_without_torch_in_its_text_is_served_by_the_light_fork_server(student):
+    """Submissions that never mention torch get a child of the NumPy-only fork server (fast to fork
+    and reap); does one that imports torch without naming it still get a working torch?"""
+    import os
+
+    from grader.sandbox import forkserver
+
+    s = student("""
+        t = __import__("to" + "rch")   # torch, unnamed
+        def f():
+            return float(t.ones(3, dtype=t.float64).sum())
+        """, startup_seconds=60.0)
+    assert s.f() == 3.0
+    light = [k for k, v in forkserver._servers.items() if v.pid == os.getpid() and not v.with_torch]
+    assert light, "the submission should have been forked by the server without torch"
+    named = student("import torch\ndef f():\n    return float(torch.ones(2).sum())\n")
+    assert named.f() == 2.0
+    assert any(v.pid == os.getpid() and v.with_torch for v in forkserver._servers.values())

@@ -60,7 +60,7 @@ class Worker:
         self._rep_r, rep_w = os.pipe()
         limits = self.limits
         sandboxed = self.isolation.namespaces
-        self._server = forkserver.server(self.isolation, max(1, limits.file_bytes >> 20))
+        self._server = forkserver.server(self.isolation, max(1, limits.file_bytes >> 20), _mentions_torch(self.workdir))
         output = os.open(self.output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             self.pid = self._server.spawn(
@@ -272,6 +272,17 @@ class Worker:
 
 
 MIN_COLUMN_CALLS = 8
+
+
+def _mentions_torch(workdir: Path) -> bool:
+    """Whether a submission's Python files mention torch anywhere (an import, or only a comment): it
+    is then served by a fork server that has imported torch, else by a lighter one whose children
+    fork and exit ten times faster. A submission that imports torch without naming it still works; its
+    child imports torch itself."""
+    try:
+        return any(b"torch" in path.read_bytes() for path in workdir.rglob("*.py"))
+    except OSError:
+        return True
 
 
 def _same_args(args: list[list], columns: dict) -> list | None:
