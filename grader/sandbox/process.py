@@ -49,6 +49,7 @@ class Worker:
         self.functions: list[str] = []
         self.notes: list[str] = []  # what the module recorded for its report (a notebook's import failures)
         self._next_id = 0
+        self._generation = 0  # which process of this Worker's is running: requests belong to one
         self._unread: dict[int, Iterator[CallResult]] = {}  # request id -> its answers, not yet read to the end
         self._server: forkserver.ForkServer | None = None
 
@@ -56,6 +57,7 @@ class Worker:
 
     def start(self, deadline: float) -> None:
         """Fork the child and wait for its hello. ``StudentError`` if the submission fails to load."""
+        self._generation += 1
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         limits = self.limits
@@ -140,9 +142,9 @@ class Worker:
         shape = objectives.shape_of(calls[0][0][0]) if walk else None
         self._send(request, deadline(), fn)
         sending = time.monotonic() - sent_at
-        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sending)
+        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sending, self._generation)
         self._unread[call_id] = frames
-        return self._answers(call_id, frames)
+        return self._answers(call_id, frames, self._generation)
 
     def _send(self, request: dict, deadline: float, fn: str) -> None:
         """Write a request without ever blocking on a full pipe: while the worker cannot take more, read
@@ -177,13 +179,15 @@ class Worker:
             except StudentFault:
                 pass
 
-    def _answers(self, call_id: int, frames: Iterator[CallResult]) -> Iterator[CallResult]:
+    def _answers(self, call_id: int, frames: Iterator[CallResult], owner: int) -> Iterator[CallResult]:
         """``frames``, read to the end when the consumer closes this early (see ``stream``)."""
         for result in frames:
             try:
                 yield result
             except GeneratorExit:
-                if self.alive and call_id == self._next_id:  # else a later request skips what is left
+                # Only the process that got the request, and only if no later one was sent (that one skips
+                # what is left); a generator closed late, by the garbage collector, must not read a new process.
+                if self.alive and self._generation == owner and call_id == self._next_id:
                     try:
                         for _ in frames:
                             pass
@@ -192,20 +196,21 @@ class Worker:
                 raise
 
     def _frames(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
-                pairs: list, theta_only: bool, sending: float) -> Iterator[CallResult]:
+                pairs: list, theta_only: bool, sending: float, owner: int) -> Iterator[CallResult]:
         """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``);
         ``walk_shape`` is the shape of a walk's θ (``None``: not a walk)."""
         try:
-            yield from self._read(call_id, fn, deadline, total, walk_shape, pairs, theta_only, sending)
+            yield from self._read(call_id, fn, deadline, total, walk_shape, pairs, theta_only, sending, owner)
         finally:
             self._unread.pop(call_id, None)
 
     def _read(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
-              pairs: list, theta_only: bool, sending: float) -> Iterator[CallResult]:
+              pairs: list, theta_only: bool, sending: float, owner: int) -> Iterator[CallResult]:
         walk = walk_shape is not None
-        expected, pid = 0, self.pid
+        expected = 0
         while expected < total:
-            if self.pid != pid or pid is None:  # stopped, or replaced by a fresh process: not ours to read
+            # the process the request went to, not whichever runs when this is read (a late close, say)
+            if not self.alive or self._generation != owner:
                 raise WorkerCrashed(f"the process running the submission was stopped before {fn} answered")
             start = time.monotonic()  # the check's own time between results is not the boundary's
             reply = self._receive(deadline(), f"running {fn}", call_id)
