@@ -16,9 +16,11 @@ For each it prints:
 * the batch's amortized overhead per submission: (wall time x judges - total arithmetic) / n, which
   also charges the judges' start-up (interpreter, torch import, fork server, pytest collection).
 
-For comparison it then times a fresh process per submission, as tools that start an interpreter for
-each student do: ``python -m pytest`` on a test file that imports torch and the submission (the
-floor of that approach), and ``python -m grader grade`` on one submission.
+Then once more sandboxed with 1 worker held to 1 core (the process tree's CPU affinity), to compare
+with 2 workers on 2 cores. For comparison it then times a fresh process per submission, as tools
+that start an interpreter for each student do: ``python -m pytest`` on a test file that imports
+torch and the submission (the floor of that approach), and ``python -m grader grade`` on one
+submission.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.batch import grade_all  # noqa: E402
 from grader.gradebook import Gradebook  # noqa: E402
+from grader.sandbox import forkserver  # noqa: E402
 
 
 def make_class(assignment: str, copies: int, folder: Path) -> list[Path]:
@@ -53,13 +56,23 @@ def make_class(assignment: str, copies: int, folder: Path) -> list[Path]:
     return paths
 
 
-def run(assignment: str, paths: list[Path], out: Path, *, sandbox: bool, workers: int) -> dict:
+def run(assignment: str, paths: list[Path], out: Path, *, sandbox: bool, workers: int, cores: int | None = None) -> dict:
+    """Grade ``paths`` as one batch; with ``cores``, the whole process tree (judges, fork servers,
+    sandboxed children) may use only that many cores."""
     shutil.rmtree(out, ignore_errors=True)
     quiet = Console(file=open(os.devnull, "w"))  # noqa: SIM115
-    start = time.perf_counter()
-    grade_all(assignment=assignment, submissions=paths, out=out, course=str(ROOT), sandbox=sandbox,
-              workers=workers, console=quiet)
-    wall = time.perf_counter() - start
+    everything = os.sched_getaffinity(0)
+    forkserver.close_all()  # fork servers of an earlier run keep the cores they started with
+    if cores:
+        os.sched_setaffinity(0, sorted(everything)[:cores])
+    try:
+        start = time.perf_counter()
+        grade_all(assignment=assignment, submissions=paths, out=out, course=str(ROOT), sandbox=sandbox,
+                  workers=workers, console=quiet)
+        wall = time.perf_counter() - start
+    finally:
+        forkserver.close_all()
+        os.sched_setaffinity(0, everything)
     with Gradebook(out / "gradebook.sqlite") as book:
         reports = book.reports(assignment)
     arithmetic = [sum(c.seconds for c in r.checks) - r.boundary_seconds for r in reports]
@@ -117,9 +130,15 @@ def main() -> None:
                 label = f"{'sandbox' if sandbox else 'no sandbox'}, {workers} worker{'s' * (workers > 1)}"
                 print(f"{label:24}{r['rate']:8.2f}{r['wall']:8.1f}{1000 * r['overhead']:13.1f}"
                       f"{1000 * r['amortized']:14.1f}{1000 * r['boundary']:13.1f}{1000 * r['arithmetic']:11.1f}")
+        r = results["pinned"] = run(args.assignment, paths, tmp / "out", sandbox=True, workers=1, cores=1)
+        print(f"{'sandbox, 1 worker, 1 core':24}{r['rate']:8.2f}{r['wall']:8.1f}{1000 * r['overhead']:13.1f}"
+              f"{1000 * r['amortized']:14.1f}{1000 * r['boundary']:13.1f}{1000 * r['arithmetic']:11.1f}")
         for sandbox in (True, False):
             speedup = results[sandbox, 2]["rate"] / results[sandbox, 1]["rate"]
             print(f"2 workers vs 1 ({'sandbox' if sandbox else 'no sandbox'}): {speedup:.2f}x")
+        print(f"2 workers on 2 cores vs 1 worker on 1 core (sandbox): "
+              f"{results[True, 2]['rate'] / results['pinned']['rate']:.2f}x  (one worker alone already uses both "
+              "cores part of the time: its sandboxed child runs the student's calls while it computes references)")
         if args.fresh:
             fresh_pytest, fresh_grader = fresh_processes(args.assignment, paths[:args.fresh], tmp)
             print(f"a fresh `python -m pytest` per submission (imports torch and the submission): "
