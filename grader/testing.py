@@ -8,7 +8,7 @@ inputs or the expected numbers.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
 
@@ -165,7 +165,8 @@ def expect_raises(exception: type[BaseException], call: Callable[[], object], wh
 
 def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., tuple],
                      grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, steps: int,
-                     tol: Tolerance, what: str, *, reveal: bool = False, **hyper) -> list[np.ndarray]:
+                     tol: Tolerance, what: str, *, reveal: bool = False, mistakes: Mapping[str, Callable] | None = None,
+                     **hyper) -> list[np.ndarray]:
     """Compare a student's optimizer with the reference over ``steps`` steps, step by step.
 
     The reference walks its own trajectory θ₀, θ₁, …; at each step the student gets the reference's
@@ -173,13 +174,19 @@ def trajectory_check(step: Callable[..., tuple], reference_step: Callable[..., t
     and its θₜ₊₁ must match the reference's. Errors cannot compound, so a long run on a chaotic
     surface stays comparable, and a mistake is reported at the first step where it shows.
     Returns the reference trajectory.
+
+    ``mistakes``: known wrong versions of the step, ``{"Adam with the bias correction counting steps
+    from 0": step_function, ...}``. When the student's steps are off, each is run on the same inputs,
+    and the first that matches every step up to the first one off is named in the message.
     """
-    return start_trajectory(step, reference_step, grad, theta0, steps, tol, what, reveal=reveal, **hyper)()
+    return start_trajectory(step, reference_step, grad, theta0, steps, tol, what, reveal=reveal, mistakes=mistakes,
+                            **hyper)()
 
 
 def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., tuple],
                      grad: Callable[[np.ndarray], np.ndarray], theta0: np.ndarray, steps: int,
-                     tol: Tolerance, what: str, *, reveal: bool = False, **hyper) -> Callable[[], list[np.ndarray]]:
+                     tol: Tolerance, what: str, *, reveal: bool = False, mistakes: Mapping[str, Callable] | None = None,
+                     **hyper) -> Callable[[], list[np.ndarray]]:
     """``trajectory_check`` in two halves: the reference's path is computed and the student's steps
     are sent to the worker now; the function returned reads them and compares. Start several, then
     finish them in turn, and the judge computes the next path while the worker runs the last one."""
@@ -202,12 +209,60 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
                     got.append(as_step(value, f"{what}, step {t}", path[0].shape)[0])
             except (BadResult, StudentFault) as exc:  # reported after the steps before it, as if called one by one
                 error = exc
-        assert_each_close(got, path[1:], tol, lambda t: f"{what}: step {t} of {steps}", reveal=reveal)
+        try:
+            assert_each_close(got, path[1:], tol, lambda t: f"{what}: step {t} of {steps}", reveal=reveal)
+        except AssertionError as exc:
+            hint = _trajectory_mistake(mistakes or {}, got, path, grads, tol, hyper)
+            if hint is None:
+                raise
+            raise AssertionError(f"{exc}; {hint}") from None
         if error is not None:
             raise error
         return path
 
     return finish
+
+
+def _trajectory_mistake(mistakes: Mapping[str, Callable], got: list[np.ndarray], path: list[np.ndarray],
+                        grads: list[np.ndarray], tol: Tolerance, hyper: dict) -> str | None:
+    """The first known mistake whose teacher-forced steps match every step the student returned,
+    as "your values match <its description>"; ``None`` if none does."""
+    for description, wrong in mistakes.items():
+        state: dict = {}
+        outs = []
+        try:
+            for theta, g in zip(path[:len(got)], grads, strict=False):
+                value, state = wrong(theta, g, state, **hyper)
+                outs.append(np.asarray(value, dtype=np.float64))
+        except Exception:  # noqa: BLE001 - a catalogue entry that cannot run on these inputs matches nothing
+            continue
+        if _all_close(got, outs, tol):
+            return f"your values match {description}"
+    return None
+
+
+def _all_close(actuals: Sequence[np.ndarray], expecteds: Sequence[np.ndarray], tol: Tolerance) -> bool:
+    try:
+        assert_each_close(actuals, expecteds, tol, lambda k: "")
+    except (AssertionError, ValueError):
+        return False
+    return len(actuals) == len(expecteds)
+
+
+def matching_mistake(actual, candidates: Mapping[str, object], tol: Tolerance) -> str | None:
+    """For a check that computes known wrong answers itself: the description of the first candidate
+    value (``{"the sum over the batch instead of the mean": wrong_value, ...}``) that ``actual``
+    matches within ``tol``, as "your values match <description>", or ``None``. Append it to the
+    check's message: it names a kind of mistake, never a number."""
+    try:
+        actual = as_array(actual, "value")
+    except BadResult:
+        return None
+    for description, value in candidates.items():
+        expected = np.asarray(value, dtype=np.float64)
+        if expected.shape == actual.shape and _all_close([actual], [expected], tol):
+            return f"your values match {description}"
+    return None
 
 
 def _steps(step, thetas, grads, hyper) -> Iterator:
@@ -274,50 +329,66 @@ def _torch_trajectory(make_optimizer, theta0, grads) -> list[np.ndarray]:
     return out
 
 
-def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
-                  steps: int, what: str, **hyper) -> np.ndarray:
-    """Run an optimizer freely for ``steps`` steps; the final θ. A student's function on a surface of
-    ``grader.sandbox.objectives`` runs in one request (gradients computed in the worker, the final loss
-    in the judge by whoever calls this); anything else runs a call per step, gradients in the judge."""
-    return start_optimizer(step, grad, theta0, steps, what, **hyper)()
-
-
 def start_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
-                    steps: int, what: str, **hyper) -> Callable[[], np.ndarray]:
+                    steps: int, what: str, *, path: list | None = None, every: int = 10,
+                    **hyper) -> Callable[[], np.ndarray]:
     """``run_optimizer`` in two halves: a student's walk is sent to the worker now, and the function
     returned waits for its final θ. Compute the reference's run in between, and the two run at once::
 
         finish = start_optimizer(student.adam, rosenbrock_grad, start, 1000, "adam", lr=0.01)
         f_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, 1000, "reference", lr=0.01))
         f_adam = rosenbrock(finish())
+
+    ``path``: a list to fill with θ₀, θ every ``every`` steps, and the last θ (for a picture, e.g.
+    ``grader.figures``; never for a grade).
     """
     theta = np.array(theta0, dtype=np.float64)
+    if path is not None:
+        path.append(theta)
     surface = next((name for name, g in GRADIENTS.items() if g is grad), None)
     if hasattr(step, "walk") and surface is not None:
-        walk = step.walk(surface, theta, grad(theta), steps, hyper)
-        return lambda: _finish_walk(walk, theta, steps, what)
-    return lambda: _run_in_judge(step, grad, theta, steps, what, hyper)
+        walk = step.walk(surface, theta, grad(theta), steps, hyper, trace=every if path is not None else 0)
+        return lambda: _finish_walk(walk, theta, steps, what, path)
+    return lambda: _run_in_judge(step, grad, theta, steps, what, hyper, path, every)
 
 
-def _finish_walk(walk: Iterator, theta: np.ndarray, steps: int, what: str) -> np.ndarray:
+def run_optimizer(step: Callable[..., tuple], grad: Callable[[np.ndarray], np.ndarray], theta0: Sequence[float],
+                  steps: int, what: str, *, path: list | None = None, every: int = 10, **hyper) -> np.ndarray:
+    """Run an optimizer freely for ``steps`` steps; the final θ. A student's function on a surface of
+    ``grader.sandbox.objectives`` runs in one request (gradients computed in the worker, the final loss
+    in the judge by whoever calls this); anything else runs a call per step, gradients in the judge.
+    ``path``: see ``start_optimizer``."""
+    return start_optimizer(step, grad, theta0, steps, what, path=path, every=every, **hyper)()
+
+
+def _finish_walk(walk: Iterator, theta: np.ndarray, steps: int, what: str, path: list | None) -> np.ndarray:
     last = 0
     with closing(walk):
-        for t, value in walk:
+        for t, value, trace in walk:
+            if path is not None and trace is not None and trace.ndim == 2 and trace.shape[1:] == theta.shape:
+                path.extend(trace)  # drawn, never graded: only its shape is checked
             theta, _ = as_step(value, f"{what}, step {t}", theta.shape)
             last = t
             if not np.all(np.isfinite(theta)):
-                return theta
-    if last != steps:  # the worker ended the walk on a step that should have gone on
+                break
+    if path is not None:
+        path.append(theta)
+    if last != steps and np.all(np.isfinite(theta)):  # the worker ended the walk on a step that should have gone on
         raise BadResult(f"{what} stopped after step {last} of {steps}")
     return theta
 
 
-def _run_in_judge(step, grad, theta: np.ndarray, steps: int, what: str, hyper: dict) -> np.ndarray:
+def _run_in_judge(step, grad, theta: np.ndarray, steps: int, what: str, hyper: dict, path: list | None,
+                  every: int) -> np.ndarray:
     state: dict = {}
     for t in range(1, steps + 1):
         theta, state = as_step(step(theta, grad(theta), state, **hyper), f"{what}, step {t}", theta.shape)
+        if path is not None and t % every == 0 and t < steps:
+            path.append(theta)
         if not np.all(np.isfinite(theta)):
             break
+    if path is not None:
+        path.append(theta)
     return theta
 
 
@@ -343,5 +414,5 @@ def one_by_one(results: Iterable) -> Iterator:
 
 __all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
            "assert_each_close",
-           "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "torch_trajectory", "run_optimizer", "start_optimizer",
+           "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "matching_mistake", "torch_trajectory", "run_optimizer", "start_optimizer",
            "BadResult"]

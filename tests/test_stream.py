@@ -104,7 +104,7 @@ def test_a_walk_answers_for_its_last_step_only(student):
     s = student(STEPS)
     theta0 = np.array([-1.5, 2.0])
     answers = list(s.sgd.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 50, {"lr": 1e-4}))
-    assert [t for t, _ in answers] == [50]
+    assert [t for t, *_ in answers] == [50]
     theta = theta0
     for _ in range(50):
         theta = theta - 1e-4 * rosenbrock_grad(theta)
@@ -128,7 +128,7 @@ def test_a_walk_stops_where_the_step_goes_wrong_and_says_which(student, wrong, w
         """)
     theta0 = np.array([-1.5, 2.0])
     answers = list(s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 100, {}))
-    assert [t for t, _ in answers] == [7]
+    assert [t for t, *_ in answers] == [7]
     if words is None:  # diverged: run_optimizer returns the θ where it stopped, for the judge's loss
         assert not np.all(np.isfinite(run_optimizer(s.walker, rosenbrock_grad, theta0, 100, "walker")))
     else:
@@ -158,7 +158,7 @@ def test_a_long_walk_shows_progress(student):
             return theta - lr * g, state
         """, call_seconds=0.4)
     theta0 = np.array([-1.5, 2.0])
-    steps = [t for t, _ in s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 12, {})]
+    steps = [t for t, *_ in s.walker.walk("rosenbrock", theta0, rosenbrock_grad(theta0), 12, {})]
     assert steps[-1] == 12 and len(steps) > 1  # 12 x 0.15 s is past the call deadline of 0.4 s
 
 
@@ -288,3 +288,50 @@ def test_a_submission_without_torch_in_its_text_is_served_by_the_light_fork_serv
     named = student("import torch\ndef f():\n    return float(torch.ones(2).sum())\n")
     assert named.f() == 2.0
     assert any(v.pid == os.getpid() and v.with_torch for v in forkserver._servers.values())
+
+
+def test_a_walk_can_bring_back_its_path_for_a_picture(student):
+    """With a path to fill, does run_optimizer on a student's walk give θ0, every 10th step and the
+    last θ, the same points a judge-side loop of the same optimizer visits?"""
+    s = student(STEPS)
+    start = np.array([-1.5, 2.0])
+    drawn, judged = [], []
+    final = run_optimizer(s.sgd, rosenbrock_grad, start, 95, "sgd", path=drawn, lr=1e-4)
+
+    def sgd(theta, g, state, lr):
+        return theta - lr * g, state
+
+    same = run_optimizer(sgd, rosenbrock_grad, start, 95, "sgd", path=judged, lr=1e-4)
+    np.testing.assert_allclose(final, same, rtol=1e-12)
+    assert len(drawn) == len(judged) == 1 + 9 + 1
+    np.testing.assert_allclose(np.array(drawn), np.array(judged), rtol=1e-12)
+
+
+def test_trajectory_check_names_a_known_mistake_it_matches(student):
+    """A step that scales its update by 1.01 from step 17 on: is the mistake of the catalogue that
+    does the same named, and one that does not match left out?"""
+    s = student("""
+        def step(theta, g, state, lr=0.1):
+            n = state.get("n", 0) + 1
+            return theta - lr * g * (1.0 if n < 17 else 1.01), {"n": n}
+        """)
+
+    def reference(theta, g, state, lr=0.1):
+        return theta - lr * g, state
+
+    def late_scaling(theta, g, state, lr=0.1):
+        n = state.get("n", 0) + 1
+        return theta - lr * g * (1.0 if n < 17 else 1.01), {"n": n}
+
+    def doubled(theta, g, state, lr=0.1):
+        return theta - 2 * lr * g, state
+
+    from grader.spec import Tolerance
+    tol = Tolerance(rtol=1e-9, atol=1e-13)
+    with pytest.raises(AssertionError, match="step 17 of 30.*your values match a step 1 % too long from step 17"):
+        trajectory_check(s.step, reference, rosenbrock_grad, np.array([0.5, 0.5]), 30, tol, "step",
+                         mistakes={"doubled steps": doubled, "a step 1 % too long from step 17": late_scaling}, lr=1e-3)
+    with pytest.raises(AssertionError) as caught:
+        trajectory_check(s.step, reference, rosenbrock_grad, np.array([0.5, 0.5]), 30, tol, "step",
+                         mistakes={"doubled steps": doubled}, lr=1e-3)
+    assert "match" not in str(caught.value)

@@ -35,6 +35,7 @@ class CallResult:
     args_after: list | None = None
     worker_seconds: float = 0.0  # the student function's own time, measured in the worker
     index: int = 0  # which call of its request this answers (a walk skips steps)
+    trace: np.ndarray | None = None  # a walk's θ every few steps before this answer, to draw (not graded)
 
 
 class Worker:
@@ -108,7 +109,8 @@ class Worker:
         return next(self.stream(fn, [(args, kwargs)], lambda: deadline, echo=echo))
 
     def stream(self, fn: str, calls: list[tuple[list, dict]], deadline, *, carry=None, echo: bool = False,
-               walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
+               walk: str | None = None, repeat: int = 1, theta_only: bool = False,
+               trace: int = 0) -> Iterator[CallResult]:
         """Send one request for many calls of ``fn`` now; the iterator returned yields each result as
         it arrives (the worker computes while the judge does something else: compute what the
         results are compared with, say). ``deadline()`` gives the deadline of the next frame. With ``carry=(a, o)`` (or a list of such pairs), call
@@ -132,7 +134,7 @@ class Worker:
         columns = _columns([a for a, _ in calls]) if repeat == 1 else {}
         request = {"id": call_id, "fn": fn, "kwargs": shared, "columns": list(columns.items()),
                    "echo": echo, "carry": pairs or None, "walk": walk, "repeat": repeat,
-                   "theta_only": theta_only, "progress": self.limits.call_seconds / 4}
+                   "theta_only": theta_only, "progress": self.limits.call_seconds / 4, "trace": trace}
         same = _same_args([a for a, _ in calls], columns) if shared or not any(k for _, k in calls) else None
         if same is not None:  # every call's arguments are a column or one plain value: no list of calls
             request.update(count=len(calls), same=same)
@@ -233,10 +235,13 @@ class Worker:
             if batch is None:
                 self.stop()
                 raise StudentError(f"unreadable answer while running {fn}")
+            trace = reply.get("trace")
+            if type(trace) is not np.ndarray or trace.ndim != 2 or trace.dtype != np.float64:
+                trace = None
             for k, (value, _) in enumerate(batch):
                 # a batch's wait goes with its first answer, against all of its answers' time in the worker
                 yield CallResult(value, seconds if k == 0 else 0.0, reply.get("args_after"),
-                                 sum(s for _, s in batch) if k == 0 else 0.0, i + k)
+                                 sum(s for _, s in batch) if k == 0 else 0.0, i + k, trace)
             expected = i + len(batch)
             if walk and not objectives.continues(value, walk_shape):
                 return  # the worker stopped there too

@@ -40,7 +40,8 @@ class Student:
         return next(self.stream(fn, [(args, kwargs)], echo=echo))
 
     def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry=None, echo: bool = False,
-               walk: str | None = None, repeat: int = 1, theta_only: bool = False) -> Iterator[CallResult]:
+               walk: str | None = None, repeat: int = 1, theta_only: bool = False,
+               trace: int = 0) -> Iterator[CallResult]:
         """Many calls of ``fn`` in one request, sent now; each result as it arrives; each call has its own deadline.
         ``carry=(a, o)``, or a list of such pairs: call ``i + 1`` gets element ``o`` of call ``i``'s
         value as argument ``a``. ``theta_only``: see ``Worker.stream``."""
@@ -51,7 +52,8 @@ class Student:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")
         self.calls += len(calls) * repeat
         results = self._worker.stream(fn, [(list(a), k) for a, k in calls], self._next_deadline,
-                                      carry=carry, echo=echo, walk=walk, repeat=repeat, theta_only=theta_only)
+                                      carry=carry, echo=echo, walk=walk, repeat=repeat, theta_only=theta_only,
+                                      trace=trace)
         return self._accounted(results)
 
     def _accounted(self, results: Iterator[CallResult]) -> Iterator[CallResult]:
@@ -120,13 +122,15 @@ class StudentFunction:
         ``theta_only=True``: each optimizer step arrives as ``(theta, {})``, its state left in the worker."""
         return _values(self.student.stream(self.name, calls, carry=carry, theta_only=theta_only))
 
-    def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict) -> Iterator:
+    def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict, trace: int = 0) -> Iterator:
         """An optimizer step function run freely for ``steps`` steps on a surface of
         ``grader.sandbox.objectives`` from ``theta0`` (where the gradient is ``grad0``; later ones are
         computed in the worker): ``(t, (theta, state))`` for some steps t (1-based): the last step, the
-        step where the walk stopped (see ``objectives.continues``), and now and then one to show progress."""
-        return _values(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface, repeat=steps),
-                       steps=True)
+        step where the walk stopped (see ``objectives.continues``), and now and then one to show progress.
+        Each as ``(t, value, trace)``: with ``trace`` k, θ every k steps since the previous answer
+        (a picture, not a grade), else ``None``."""
+        return _values(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface, repeat=steps,
+                                           trace=trace), steps=True)
 
     def __repr__(self) -> str:
         return f"<student function {self.name}>"
@@ -136,4 +140,4 @@ def _values(results: Iterator[CallResult], steps: bool = False) -> Iterator:
     """Each result's value (with ``steps``, ``(step number, value)``); closing this closes ``results``."""
     with closing(results):
         for result in results:
-            yield (result.index + 1, result.value) if steps else result.value
+            yield (result.index + 1, result.value, result.trace) if steps else result.value

@@ -258,7 +258,8 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
     if walk is not None:
         (args, kwargs), = request["calls"]
         _walk(func, raised, call_id, list(args), dict(request.get("kwargs") or {} if kwargs is None else kwargs), int(request.get("repeat") or 1), walk,
-              float(request.get("progress") or 1.0), codec, guard, objectives, replies, max_bytes)
+              float(request.get("progress") or 1.0), codec, guard, objectives, replies, max_bytes,
+              int(request.get("trace") or 0))
         return
     carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs") or {}
     theta_only = bool(request.get("theta_only"))
@@ -309,11 +310,14 @@ def _missing(message: str):
 
 
 def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, grad, progress: float, codec, guard,
-          objectives, replies: Replies, max_bytes: int) -> None:
+          objectives, replies: Replies, max_bytes: int, trace: int = 0) -> None:
     """A walk (see ``serve``): ``func`` run freely for ``steps`` steps from ``args`` = ``(theta, grad(theta),
-    state, ...)``, a frame only for the last step, the step where it stopped, and progress."""
+    state, ...)``, a frame only for the last step, the step where it stopped, and progress. With
+    ``trace`` k, each frame also holds ``"trace"``: θ every k steps since the previous frame, for a
+    picture of the path (not graded)."""
     shape = objectives.shape_of(args[0])
     clock, seconds, last_frame = time.perf_counter, 0.0, time.perf_counter()
+    path = []
     for i in range(steps):
         guard.used.clear()
         start = clock()
@@ -331,12 +335,16 @@ def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, grad
             going.insert(1, grad(going[0]))
             seconds += clock() - start
             args[0:3] = going
+            if trace and (i + 1) % trace == 0:
+                path.append(going[0])
         if going is not None and now - last_frame < progress:
             continue  # no frame for this step
-        if not replies.send({"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds,
-                             "forbidden": used}) or going is None or used:
+        message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
+        if path:
+            message["trace"] = objectives.np.stack(path)
+        if not replies.send(message) or going is None or used:
             return
-        seconds, last_frame = 0.0, clock()
+        seconds, last_frame, path = 0.0, clock(), []
 
 
 def _walk_on(codec, objectives, value, shape, max_bytes: int) -> list | None:

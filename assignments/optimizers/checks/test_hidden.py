@@ -9,6 +9,7 @@ from contextlib import closing
 
 import numpy as np
 
+from grader import figures
 from grader.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
 from grader.testing import (
     as_float,
@@ -153,18 +154,30 @@ def test_warmup_cosine_values(student, reference, rng, spec):
 
 
 # The lecture's demonstrations. Every loss is computed here from the θ the student's optimizer reached.
+# Their settings are the lecture's and named in the messages: the paths are drawn for the report.
+def draw(title: str, surface: str, student_path: list, reference_path: list) -> None:
+    figures.add("path", title, public=True, surface=surface, student=student_path, reference=reference_path)
+
+
 def test_adam_reaches_rosenbrock_minimum(student, reference, spec):
     start, steps = (-1.5, 2.0), 1000
     adam = {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "bias_correction": False}
-    students_adam = start_optimizer(student.adam, rosenbrock_grad, start, steps, "adam", **adam)  # runs meanwhile
-    f_adam_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, steps, "reference adam", **adam))
+    paths = {name: [] for name in ("adam", "adam_ref", "adagrad", "adagrad_ref")}
+    students_adam = start_optimizer(student.adam, rosenbrock_grad, start, steps, "adam", path=paths["adam"],
+                                    **adam)  # runs while the reference's does
+    f_adam_ref = rosenbrock(run_optimizer(reference.adam, rosenbrock_grad, start, steps, "reference adam",
+                                          path=paths["adam_ref"], **adam))
     f_adam = rosenbrock(students_adam())
+    draw("Adam (no bias correction) on Rosenbrock", "rosenbrock", paths["adam"], paths["adam_ref"])
     assert f_adam <= max(10 * f_adam_ref, 1e-3), (
         f"simplified Adam (beta1 = beta2 = 0.9, no bias correction, lr = 0.01) should reach the banana's minimum "
         f"in {steps} steps from {start}; your adam ends at f = {f_adam:.3g}")
-    students_adagrad = start_optimizer(student.adagrad, rosenbrock_grad, start, steps, "adagrad", lr=1.0)
-    f_adagrad_ref = rosenbrock(run_optimizer(reference.adagrad, rosenbrock_grad, start, steps, "reference", lr=1.0))
+    students_adagrad = start_optimizer(student.adagrad, rosenbrock_grad, start, steps, "adagrad",
+                                       path=paths["adagrad"], lr=1.0)
+    f_adagrad_ref = rosenbrock(run_optimizer(reference.adagrad, rosenbrock_grad, start, steps, "reference",
+                                             path=paths["adagrad_ref"], lr=1.0))
     f_adagrad = rosenbrock(students_adagrad())
+    draw("Adagrad (lr = 1) on Rosenbrock", "rosenbrock", paths["adagrad"], paths["adagrad_ref"])
     assert_close(f_adagrad, f_adagrad_ref, spec.tolerance("final_loss"),
                  f"Adagrad (lr = 1) from {start} should stop well short of the minimum after {steps} steps, "
                  "where the lecture's Adagrad stops; the final loss of yours", reveal=True)
@@ -175,14 +188,23 @@ def test_momentum_passes_rastrigin_minima(student, reference, spec):
     # lr within 0.4 % of 0.015; this one does for lr from 0.0086 to 0.0119, so a correct solution
     # passes whatever the order of its floating-point operations.
     start, steps = (-4.5, 4.5), 1000
-    students_momentum = start_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum", lr=0.01, beta=0.98)
-    students_rmsprop = start_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop", lr=0.01)
-    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference", lr=0.01))
+    paths = {name: [] for name in ("momentum", "momentum_ref", "rmsprop", "rmsprop_ref")}
+    students_momentum = start_optimizer(student.momentum, rastrigin_grad, start, steps, "momentum",
+                                        path=paths["momentum"], lr=0.01, beta=0.98)
+    students_rmsprop = start_optimizer(student.rmsprop, rastrigin_grad, start, steps, "rmsprop",
+                                       path=paths["rmsprop"], lr=0.01)
+    f_rmsprop_ref = rastrigin(run_optimizer(reference.rmsprop, rastrigin_grad, start, steps, "reference",
+                                            path=paths["rmsprop_ref"], lr=0.01))
     f_momentum = rastrigin(students_momentum())
+    if f_momentum >= 1e-3:  # the reference's path only to draw beside a student's that went wrong
+        run_optimizer(reference.momentum, rastrigin_grad, start, steps, "reference", path=paths["momentum_ref"],
+                      lr=0.01, beta=0.98)
+        draw("momentum (beta = 0.98) on Rastrigin", "rastrigin", paths["momentum"], paths["momentum_ref"])
     assert f_momentum < 1e-3, (
         f"momentum (beta = 0.98, lr = 0.01) should roll over Rastrigin's hills from {start} to the global minimum "
         f"in {steps} steps; yours ends at f = {f_momentum:.3g}")
     f_rmsprop = rastrigin(students_rmsprop())
+    draw("RMSprop (lr = 0.01) on Rastrigin", "rastrigin", paths["rmsprop"], paths["rmsprop_ref"])
     assert_close(f_rmsprop, f_rmsprop_ref, spec.tolerance("final_loss"),
                  f"RMSprop (lr = 0.01) from {start} should stop in the first local minimum it meets; "
                  "the final loss of yours", reveal=True)

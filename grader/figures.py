@@ -1,0 +1,57 @@
+"""Pictures for the reports: plain data a check records while it runs, drawn later.
+
+A check calls ``figures.add(...)`` with what a picture needs; the judge keeps the figures of the
+running check (``collecting``) and the report carries them, as data, to whatever draws them. A
+figure of a hidden check is kept only when the check says it is ``public`` (its inputs are the
+lecture's, already named in its messages): hidden inputs and expected numbers never reach a student.
+
+Kinds:
+
+* ``"path"``: an optimizer's path on a surface of ``grader.sandbox.objectives``:
+  ``surface="rosenbrock"``, ``student=[[x, y], ...]``, ``reference=[[x, y], ...]``;
+* ``"curve"``: values against steps: ``x=[...]``, ``student=[...]``, ``reference=[...]``;
+* ``"histogram"``: ``samples=[...]`` against a density: ``density="normal"``, ``params={"std": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+MAX_FIGURES = 8         # per check
+MAX_POINTS = 2_000      # per series
+
+_current: list[dict] | None = None
+
+
+def add(kind: str, title: str, *, public: bool = False, **data) -> None:
+    """Record a figure for the check that is running (nothing happens outside a check)."""
+    if _current is None or len(_current) >= MAX_FIGURES:
+        return
+    _current.append({"kind": kind, "title": title, "public": public,
+                     **{key: _plain(value) for key, value in data.items()}})
+
+
+@contextmanager
+def collecting() -> Iterator[list[dict]]:
+    """The figures the code inside records, in order."""
+    global _current
+    outer, _current = _current, []
+    try:
+        yield _current
+    finally:
+        _current = outer
+
+
+def _plain(value):
+    """Lists of floats, strings and dicts of them, at most ``MAX_POINTS`` per series."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value)
+    array = np.asarray(value, dtype=np.float64)
+    return array[:MAX_POINTS].tolist()
