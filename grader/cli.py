@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run the visible checks on your own file")
     check.add_argument("assignment")
     check.add_argument("path", nargs="?", type=Path, help="your file or folder (default: the module here)")
+
+    assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
+    assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
 
 
@@ -52,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
             grade_all(assignment=args.assignment, submissions=args.submissions, out=args.out, course=args.course,
                       sandbox=not args.no_sandbox, workers=args.workers, regrade=args.regrade,
                       scheduler=args.scheduler)
+            return 0
+        if args.command == "assign":
+            from grader.assign import generate
+            from grader.course import course_root
+
+            for path in generate(course_root(args.course), args.out):
+                print(f"wrote {path}")
             return 0
         from grader.check import check
 
