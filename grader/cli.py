@@ -29,14 +29,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="grade every submission again, even those the gradebook has and that did not change")
     grade.add_argument("--scheduler", metavar="ADDRESS",
                        help="send the jobs to a Dask cluster (tcp://host:8786); needs the grader[dask] extra")
+    grade.add_argument("--fail-under", type=_percent, metavar="PERCENT",
+                       help="exit with status 1 when a submission scores below PERCENT %% of the points (for CI)")
 
     check = sub.add_parser("check", help="run the visible checks on your own file")
-    check.add_argument("assignment")
+    check.add_argument("assignment", nargs="?", help="the assignment (omit with --all)")
     check.add_argument("path", nargs="?", type=Path, help="your file or folder (default: the module here)")
+    check.add_argument("--all", action="store_true",
+                       help="every assignment of the course whose file is in this folder (a CI job over a repository)")
+    check.add_argument("--summary", type=Path, metavar="FILE",
+                       help="also append the results as Markdown to FILE (in GitHub Actions: $GITHUB_STEP_SUMMARY)")
 
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
+
+
+def _percent(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be a percentage from 0 to 100, got {text}")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -52,10 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "grade":
             from grader.batch import grade_all
 
-            grade_all(assignment=args.assignment, submissions=args.submissions, out=args.out, course=args.course,
-                      sandbox=not args.no_sandbox, workers=args.workers, regrade=args.regrade,
-                      scheduler=args.scheduler)
-            return 0
+            result = grade_all(assignment=args.assignment, submissions=args.submissions, out=args.out,
+                               course=args.course, sandbox=not args.no_sandbox, workers=args.workers,
+                               regrade=args.regrade, scheduler=args.scheduler)
+            return _below(result.reports, args.fail_under)
         if args.command == "assign":
             from grader.assign import generate
             from grader.course import course_root
@@ -63,12 +76,29 @@ def main(argv: list[str] | None = None) -> int:
             for path in generate(course_root(args.course), args.out):
                 print(f"wrote {path}")
             return 0
-        from grader.check import check
+        from grader.check import check, check_all
 
-        return check(assignment=args.assignment, path=args.path, course=args.course)
+        if args.all:
+            if args.assignment or args.path:
+                raise UsageError("--all checks every assignment whose file is here: give no assignment or path")
+            return check_all(course=args.course, summary=args.summary)
+        if not args.assignment:
+            raise UsageError("name the assignment to check, or pass --all")
+        return check(assignment=args.assignment, path=args.path, course=args.course, summary=args.summary)
     except (UsageError, SpecError) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
+
+
+def _below(reports, percent: float | None) -> int:
+    """``--fail-under``: 1 when a submission scored below ``percent`` % of its points, and say which."""
+    if percent is None:
+        return 0
+    low = [r for r in reports if r.score < percent / 100 * r.max_score - 1e-9]
+    for r in low:
+        print(f"grader: {r.submission} scored {r.score:g}/{r.max_score:g}, under {percent:g} %", file=sys.stderr)
+    return 1 if low else 0
+

@@ -83,3 +83,23 @@ def test_check_and_grade_work_for_every_assignment(tmp_path, assignment):
     assert result.returncode == 0, result.stderr
     scores = {p.stem: json.loads((tmp_path / p.stem / "report.json").read_text())["score"] for p in examples}
     assert scores.pop("alice") == 100 and scores and all(s < 100 for s in scores.values()), scores
+
+
+@pytest.mark.parametrize("percent, code", [(None, 0), ("70", 0), ("80", 1), ("100", 1)])
+def test_fail_under_sets_the_exit_status_of_a_ci_job(tmp_path, percent, code):
+    """One submission graded for CI (bob scores 78 of 100): exit 1 exactly when it is under the bar,
+    and the exports a CI job reads exist for that single submission."""
+    shutil.copy(ROOT / "examples/optimizers/bob.py", tmp_path / "bob.py")
+    out = tmp_path / "out"
+    extra = ["--fail-under", percent] if percent else []
+    result = run("grade", "optimizers", str(tmp_path / "bob.py"), "--out", str(out), "--workers", "1", *extra)
+    assert result.returncode == code, result.stderr
+    assert json.loads((out / "bob/report.json").read_text())["score"] == 78
+    assert (code == 1) == ("bob scored 78/100, under" in result.stderr)
+    for export in ("junit.xml", "summary.md", "gradebook.csv", "bob/results.json"):
+        assert (out / export).stat().st_size > 0, export
+
+
+def test_fail_under_takes_a_percentage():
+    result = run("grade", "optimizers", "x.py", "--fail-under", "120")
+    assert result.returncode == 2 and "percentage from 0 to 100" in result.stderr
