@@ -8,7 +8,9 @@ the database at the end.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.course import course_root, course_secret, load_assignment
-from grader.exports import write_all
+from grader.exports import write_all, write_html
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
 from grader.pool import Settings, default_workers, grade_local
@@ -48,7 +50,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
               sandbox: bool = True, workers: int | None = None, regrade: bool = False, scheduler: str | None = None,
               console: Console | None = None) -> BatchResult:
     """Grade what the gradebook in ``out`` lacks (everything with ``regrade``), then render
-    ``out/<id>/report.json``, ``out/gradebook.csv`` and the exports from the gradebook."""
+    ``out/<id>/report.json``, ``out/<id>/report.html``, ``out/gradebook.csv`` and the exports from the gradebook."""
     console = console or Console(highlight=False)
     root = course_root(course)
     task = load_assignment(assignment, root)
@@ -92,12 +94,36 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     for report in reports:  # a report whose file a crash kept from being written is written now
         if not (out / report.submission / "report.json").exists():
             write_report(report, out)
+    graded_now = {j.submission for j in todo}
+    write_html_reports([r for r in reports if r.submission in graded_now
+                        or not (out / r.submission / "report.html").exists()], out, workers or default_workers())
     write_all(everything, out, task.spec)
     if len(reports) <= TABLE_ROWS:
         console.print(score_table(task.spec.title, reports))
-    console.print(f"{len(todo)} graded now, {skipped} unchanged; in {out}: <id>/report.json and "
-                  "<id>/results.json (Gradescope), gradebook.csv, junit.xml, summary.md")
+    console.print(f"{len(todo)} graded now, {skipped} unchanged; in {out}: <id>/report.json, <id>/report.html "
+                  "and <id>/results.json (Gradescope), gradebook.csv, junit.xml, summary.md")
     return BatchResult(reports, len(todo), skipped)
+
+
+HTML_PER_PROCESS = 8  # reports; fewer are drawn here, as a process would cost more than it saves
+
+
+def write_html_reports(reports: list[Report], out: Path, workers: int) -> None:
+    """``out/<id>/report.html`` for each report, drawn by up to ``workers`` processes.
+
+    A figure costs about 0.1 s to draw, and a submission has a few: about what grading it costs a
+    judge, so a class's pages are drawn in parallel, as its grades were. The reports come from the
+    gradebook; each page is rendered from its report alone.
+    """
+    processes = min(workers, len(reports) // HTML_PER_PROCESS)
+    if processes <= 1:
+        for report in reports:
+            write_html(report, out)
+        return
+    # fork, as the judges do: the children need this process's imports, not its state
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        for _ in pool.map(write_html, reports, [out] * len(reports), chunksize=HTML_PER_PROCESS // 2):
+            pass  # map raises here what a child raised
 
 
 class _RateColumn(ProgressColumn):

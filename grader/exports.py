@@ -7,7 +7,8 @@ gradebook (``gradebook.py``) holds the reports; these render them for
 - a spreadsheet (``gradebook.csv``),
 - Gradescope (``results.json``, one per submission, in their autograder format),
 - CI systems that read JUnit XML (``junit.xml``),
-- people (``summary.md`` with ``histogram.png``: a terminal, a CI job summary page, a course page).
+- people (``summary.md`` with ``histogram.png``: a terminal, a CI job summary page, a course page;
+  ``report.html``, one per submission, for the student: ``grader/html.py``).
 
 Untrusted text (check messages, load errors, submission ids) is escaped for each format by the
 format's own machinery where one exists (``csv``, ``json``, ``ElementTree``) and by small helpers
@@ -479,6 +480,15 @@ def write_all(reports: list[Report], out_dir: Path, spec: AssignmentSpec) -> lis
     for report in _by_id(reports):
         paths.append(write_gradescope(report, _submission_folder(out_dir, report.submission) / "results.json", spec))
     return paths
+
+
+def write_html(report: Report, out_dir: Path) -> Path:
+    """``out_dir/<id>/report.html``: the student's page, self-contained (``grader.html``)."""
+    from grader.html import render  # here, not at the top: grader.html imports this module
+
+    path = _submission_folder(out_dir, report.submission) / "report.html"
+    write_atomic(path, render(report))
+    return path
 
 
 def _submission_folder(out_dir: Path, submission: str) -> Path:

@@ -21,7 +21,9 @@ from contextlib import contextmanager
 import numpy as np
 
 MAX_FIGURES = 8         # per check
-MAX_POINTS = 2_000      # per series
+MAX_POINTS = 2_000      # per series (rows of a path)
+MAX_VALUES = 8_000      # per array, whatever its shape
+DIGITS = 7              # significant digits kept: a picture needs no more, and the gradebook stays small
 
 _current: list[dict] | None = None
 
@@ -30,8 +32,11 @@ def add(kind: str, title: str, *, public: bool = False, **data) -> None:
     """Record a figure for the check that is running (nothing happens outside a check)."""
     if _current is None or len(_current) >= MAX_FIGURES:
         return
-    _current.append({"kind": kind, "title": title, "public": public,
-                     **{key: _plain(value) for key, value in data.items()}})
+    try:
+        plain = {key: _plain(value) for key, value in data.items()}
+    except (TypeError, ValueError, OverflowError):  # a ragged or non-numeric series: no picture, never a lost point
+        return
+    _current.append({"kind": kind, "title": str(title), "public": bool(public), **plain})
 
 
 @contextmanager
@@ -46,12 +51,24 @@ def collecting() -> Iterator[list[dict]]:
 
 
 def _plain(value):
-    """Lists of floats, strings and dicts of them, at most ``MAX_POINTS`` per series."""
+    """Lists of floats, strings and dicts of them, at most ``MAX_POINTS`` rows and ``MAX_VALUES``
+    values per series. A value that is not finite (a path that diverged) becomes ``None``, as JSON
+    would make it anyway, so a report reads the same before and after the gradebook."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (str, bool)) or value is None:
         return value
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
     array = np.asarray(value, dtype=np.float64)
-    return array[:MAX_POINTS].tolist()
+    if array.ndim == 0:
+        return _rounded(array[None])[0]
+    row = max(1, int(np.prod(array.shape[1:])))
+    return _rounded(array[:min(MAX_POINTS, max(1, MAX_VALUES // row))])
+
+
+def _rounded(array: np.ndarray) -> list:
+    """``array.tolist()`` with ``DIGITS`` significant digits and ``None`` for inf and NaN."""
+    out = array.astype(object)
+    finite = np.isfinite(array)
+    out[~finite] = None
+    out[finite] = [float(f"{v:.{DIGITS}g}") for v in array[finite].tolist()]
+    return out.tolist()

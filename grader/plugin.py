@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from _pytest.runner import runtestprotocol
 
+from grader import figures
 from grader.course import Assignment, derive_seed, load_assignment
 from grader.errors import SpecError, StudentFault
 from grader.report import CheckResult
@@ -43,6 +44,7 @@ class _Outcome:
     message: str = ""
     seconds: float = 0.0
     ran: bool = False
+    figures: list[dict] = field(default_factory=list)
 
 
 RunChecks = Callable[[Student, str], list[CheckResult]]
@@ -157,6 +159,17 @@ class JudgePlugin:
             config.hook.pytest_deselected(items=[i for i in items if i not in keep])
             items[:] = keep
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        """Run the check's body collecting the figures it records (``grader.figures``), kept for its result."""
+        with figures.collecting() as recorded:
+            try:
+                return (yield)
+            finally:
+                hidden = self.assignment.spec.checks[check_name(item)].visibility == "hidden"
+                kept = self.outcomes[check_name(item)].figures
+                kept.extend(shown_figures(recorded, hidden)[:figures.MAX_FIGURES - len(kept)])
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item, call):
         """Record the outcome and answer with a short report: pytest's own failure formatting
@@ -201,5 +214,13 @@ class JudgePlugin:
             passed = outcome.status == "passed"
             out.append(CheckResult(name=name, status=outcome.status, points=check.points if passed else 0.0,
                                    max_points=check.points, message=outcome.message,
-                                   visibility=check.visibility, seconds=round(outcome.seconds, 4)))
+                                   visibility=check.visibility, seconds=round(outcome.seconds, 4),
+                                   figures=outcome.figures))
         return out
+
+
+def shown_figures(recorded: list[dict], hidden: bool) -> list[dict]:
+    """The figures a report may carry: all of a visible check's; of a hidden check's, only those it
+    marked ``public`` (drawn from the lecture's inputs), so hidden inputs and expected numbers never
+    reach a student through a picture."""
+    return [f for f in recorded if not hidden or f.get("public") is True]

@@ -24,6 +24,8 @@ class CheckResult(BaseModel):
     message: str = Field(default="", description="what went wrong, for the student; empty when passed")
     visibility: Literal["visible", "hidden"] = "hidden"
     seconds: float = 0.0
+    figures: list[dict] = Field(default_factory=list, description="pictures the check recorded, as plain data "
+                                "(grader.figures); a hidden check's only when it marked them public")
 
 
 class Report(BaseModel):

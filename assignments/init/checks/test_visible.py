@@ -13,6 +13,7 @@ import numpy as np
 import scipy.stats
 import torch
 
+from grader import figures
 from grader.errors import BadResult, StudentFault
 from grader.testing import as_array, as_float, expect_raises, load_sibling
 
@@ -110,6 +111,9 @@ def test_kaiming_normal_moments(student, public_rng, spec):
     for (shape, gain, nonlinearity, a, kind), (_, torch_seed), value in zip(MOMENT_CASES, seeds, values, strict=True):
         call = f"kaiming_normal({shape}, rng{'' if gain is None else f', gain={gain:.4g}'})"
         got = as_array(value, call, shape)
+        figures.add("histogram", f"{call}, {kind}: your values against N(0, gain / fan_in)",
+                    samples=got.ravel()[:figures.MAX_POINTS], density="normal",
+                    params={"mean": 0.0, "std": math.sqrt((2.0 if gain is None else gain) / torch_fan_in(shape))})
         oracle = f"torch.nn.init.kaiming_normal_(mode='fan_in', nonlinearity='{nonlinearity}'" + \
                  (f", a={a:g})" if a else ")")
         expected = torch_kaiming_std(shape, nonlinearity, a, torch_seed)
@@ -120,6 +124,9 @@ def test_kaiming_normal_is_normal(student, public_rng, spec):
     shape = (400, 500)
     got = as_array(student.kaiming_normal(shape, np.random.default_rng(seed_of(public_rng))),
                    f"kaiming_normal({shape}, rng)", shape)
+    figures.add("histogram", f"kaiming_normal({shape}, rng): your values against N(0, 2 / {torch_fan_in(shape)})",
+                samples=got.ravel()[:figures.MAX_POINTS], density="normal",
+                params={"mean": 0.0, "std": math.sqrt(2.0 / torch_fan_in(shape))})
     if not np.all(np.isfinite(got)) or got.std() == 0:
         raise AssertionError(f"kaiming_normal({shape}, rng) should return finite values that are not all equal")
     z = (got - got.mean()) / got.std()

@@ -1,0 +1,373 @@
+"""HTML reports: one self-contained page per submission, rendered from its ``Report``.
+
+Students open the file from a course page, an LMS or an e-mail attachment, often offline: styles
+are inline and every picture is a ``data:image/png;base64,...`` URI, so the page loads nothing
+from anywhere and needs no JavaScript. The pictures are the checks' figures (``grader.figures``),
+drawn here with matplotlib on a bare Agg canvas (headless, no pyplot state):
+
+* ``"path"``: the student's optimizer path and the reference's on the contours of the surface;
+* ``"curve"``: two lines, the student's and the reference's, against steps;
+* ``"histogram"``: a density histogram of the student's samples under the target density.
+
+Everything that came from a submission (messages, captured output, load errors, notes, even the
+numbers of a figure) is untrusted: text is escaped, control characters spelled out, and a figure
+that cannot be drawn becomes a sentence, never a failed report.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import math
+import textwrap
+from collections.abc import Callable
+
+import numpy as np
+
+from grader.exports import _printable
+from grader.report import CheckResult, Report
+from grader.sandbox import objectives
+
+OUTPUT_CHARS = 20_000    # of the captured output shown (the grader keeps 16 KiB by default)
+MESSAGE_CHARS = 10_000   # of one check's message
+GRID = 240               # contour grid points per axis
+STUDENT, REFERENCE, START, MINIMUM = "#d62728", "#1f77b4", "#222222", "#2ca02c"
+STATUS_COLOURS = {"passed": "#1b7f3b", "failed": "#c62828", "error": "#8e24aa", "timeout": "#ef6c00",
+                  "forbidden": "#6d4c41"}
+
+
+# --------------------------------------------------------------------------- the page
+
+def render(report: Report) -> str:
+    """The report as one HTML page, with nothing to fetch."""
+    parts = [_header(report), _load_error(report), _notes(report), _summary_table(report.checks),
+             *(_check(check) for check in report.checks), _output(report), _footer(report)]
+    title = _esc(f"{report.assignment}: {report.submission}")
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{title}</title>\n'
+            f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(p for p in parts if p) + "\n</body>\n</html>\n")
+
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.15rem; margin: 0 0 0.4rem 0; }
+.score { font-size: 1.3rem; margin: 0.2rem 0; }
+.meta, .footer { color: #666; font-size: 0.85rem; }
+.problem { border-left: 4px solid #c62828; background: #fdecea; padding: 0.5rem 1rem; margin: 1rem 0; }
+.notes { border-left: 4px solid #ef6c00; background: #fff4e5; padding: 0.5rem 1rem; margin: 1rem 0; }
+table { border-collapse: collapse; margin: 1rem 0; }
+td, th { padding: 0.2rem 0.8rem; border-bottom: 1px solid #ddd; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.check { border: 1px solid #ddd; border-left-width: 6px; border-radius: 4px; padding: 0.7rem 1rem; margin: 1rem 0; }
+.status { color: #fff; border-radius: 3px; padding: 0.05rem 0.45rem; font-size: 0.85rem; font-weight: 600; }
+.points { font-weight: normal; color: #444; margin-left: 0.5rem; }
+.visibility { font-weight: normal; color: #888; font-size: 0.85rem; margin-left: 0.5rem; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: 0.6rem; border-radius: 3px;
+      font-size: 0.85rem; margin: 0.4rem 0; }
+figure { margin: 0.8rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.figure-error { color: #8e24aa; font-size: 0.85rem; }
+"""
+
+
+def _esc(text: object) -> str:
+    """Text from anywhere, safe inside an element or an attribute: escaped, control characters spelled out."""
+    return html.escape(_printable(str(text)), quote=True)
+
+
+def _num(x: float) -> str:
+    """A score as people write it: 71, 71.5, 71.33."""
+    return f"{round(x, 2):g}"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}\n… ({len(text) - limit} more characters not shown)"
+
+
+def _status(status: str) -> str:
+    return f'<span class="status" style="background:{STATUS_COLOURS.get(status, "#555")}">{_esc(status)}</span>'
+
+
+def _header(report: Report) -> str:
+    when = report.graded_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (f"<header>\n<h1>{_esc(report.assignment)}: {_esc(report.submission)}</h1>\n"
+            f'<p class="score">Score: <strong>{_num(report.score)}</strong> / {_num(report.max_score)}</p>\n'
+            f'<p class="meta">graded {when} in {report.seconds:.1f} s</p>\n</header>')
+
+
+def _load_error(report: Report) -> str:
+    if not report.load_error:
+        return ""
+    return ('<section class="problem">\n<h2>Your file could not be loaded</h2>\n'
+            f"<pre>{_esc(_cut(report.load_error, MESSAGE_CHARS))}</pre>\n</section>")
+
+
+def _notes(report: Report) -> str:
+    if not report.notes:
+        return ""
+    items = "\n".join(f"<li>{_esc(note)}</li>" for note in report.notes)
+    return f'<section class="notes">\n<h2>Notes</h2>\n<ul>\n{items}\n</ul>\n</section>'
+
+
+def _summary_table(checks: list[CheckResult]) -> str:
+    if not checks:
+        return ""
+    rows = "\n".join(f'<tr><td><a href="#check-{_esc(c.name)}">{_esc(c.name)}</a></td><td>{_status(c.status)}</td>'
+                     f'<td class="num">{_num(c.points)} / {_num(c.max_points)}</td><td>{_esc(c.visibility)}</td></tr>'
+                     for c in checks)
+    return ("<table>\n<thead><tr><th>check</th><th>status</th><th>points</th><th>visibility</th></tr></thead>\n"
+            f"<tbody>\n{rows}\n</tbody>\n</table>")
+
+
+def _check(check: CheckResult) -> str:
+    colour = STATUS_COLOURS.get(check.status, "#555")
+    message = f"<pre>{_esc(_cut(check.message, MESSAGE_CHARS))}</pre>\n" if check.message else ""
+    pictures = "".join(_figure(f) for f in check.figures)
+    return (f'<section class="check" id="check-{_esc(check.name)}" style="border-left-color:{colour}">\n'
+            f'<h2>{_esc(check.name)} {_status(check.status)}'
+            f'<span class="points">{_num(check.points)} / {_num(check.max_points)} points</span>'
+            f'<span class="visibility">{_esc(check.visibility)}</span></h2>\n{message}{pictures}</section>')
+
+
+def _output(report: Report) -> str:
+    if not report.output:
+        return ""
+    return ("<section>\n<h2>What your code printed</h2>\n"
+            f"<pre>{_esc(_cut(report.output, OUTPUT_CHARS))}</pre>\n</section>")
+
+
+def _footer(report: Report) -> str:
+    confinement = f" Your code ran confined ({_esc(', '.join(report.protections))})." if report.protections else ""
+    return f'<p class="footer">Rendered from the report of {_esc(report.submission)}.{confinement}</p>'
+
+
+def _figure(figure: dict) -> str:
+    """One picture as an inline PNG; a sentence instead when it cannot be drawn."""
+    return _figure_html(json.dumps(figure, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _figure_html(key: str) -> str:
+    """Cached by the figure's data: the lecture's demonstrations give every correct submission the
+    same paths (to the digits a figure keeps), so a class's pages share most of their pictures."""
+    figure = json.loads(key)
+    title = str(figure.get("title", ""))
+    draw = DRAWERS.get(str(figure.get("kind")))
+    if draw is None:
+        return f'<p class="figure-error">{_esc(title)}: a figure of kind {_esc(figure.get("kind"))} cannot be drawn.</p>\n'
+    try:
+        png = _png(lambda axes: draw(axes, figure), title)
+    except Exception as exc:  # noqa: BLE001 - a picture must never cost the student the rest of the report
+        return f'<p class="figure-error">{_esc(title)}: this picture could not be drawn ({_esc(type(exc).__name__)}).</p>\n'
+    data = base64.b64encode(png).decode("ascii")
+    return f'<figure>\n<img src="data:image/png;base64,{data}" alt="{_esc(title)}">\n</figure>\n'  # titled inside
+
+
+# --------------------------------------------------------------------------- drawing
+
+def _png(draw: Callable, title: str) -> bytes:
+    """A picture drawn on a bare Agg canvas, as PNG bytes without metadata.
+
+    No pyplot (it keeps global state a library has no business changing) and fixed margins, not a
+    constrained layout, which draws everything twice: a picture costs about 0.09 s. matplotlib is
+    imported here, so importing this module is cheap.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.0, 5.6), dpi=100)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=0.1, right=0.97, top=0.92, bottom=0.1)
+    axes = figure.add_subplot()
+    draw(axes)
+    # Wrapped, or a long title runs off the picture; a $ would start mathtext and could fail to parse.
+    axes.set_title(textwrap.fill(title, 80, break_on_hyphens=False).replace("$", r"\$"), fontsize="medium")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _series(value, columns: int | None = None) -> np.ndarray:
+    """A figure's series as floats (``None``, the JSON of a NaN or an infinity, becomes NaN)."""
+    array = np.array(value if value is not None else [], dtype=np.float64)
+    if columns is not None:
+        array = array.reshape(-1, columns) if array.size else np.empty((0, columns))
+    return array
+
+
+def _label(text: str) -> str:
+    return text.replace("$", r"\$")
+
+
+# A surface: its function on a grid, the view it is usually seen in, the farthest view drawn, its
+# global minimum and contour levels for a (low, high) range of its values.
+class _Surface:
+    def __init__(self, name: str, grid: Callable, value: Callable, view: tuple, limit: tuple, minimum: tuple,
+                 levels: Callable):
+        self.name, self.grid, self.value, self.view, self.limit = name, grid, value, view, limit
+        self.minimum, self.levels = minimum, levels
+
+
+def _rosenbrock_grid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``objectives.rosenbrock`` on a grid (that function takes one point)."""
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def _rastrigin_grid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``objectives.rastrigin`` in two dimensions on a grid."""
+    return 20 + x**2 - 10 * np.cos(2 * np.pi * x) + y**2 - 10 * np.cos(2 * np.pi * y)
+
+
+SURFACES = {
+    "rosenbrock": _Surface("Rosenbrock", _rosenbrock_grid, objectives.rosenbrock, ((-2.0, 2.0), (-1.0, 3.0)),
+                           ((-5.0, 5.0), (-4.0, 8.0)), (1.0, 1.0), lambda z: np.logspace(-1, np.log10(z.max()), 18)),
+    "rastrigin": _Surface("Rastrigin", _rastrigin_grid, objectives.rastrigin, ((-5.12, 5.12), (-5.12, 5.12)),
+                          ((-12.0, 12.0), (-12.0, 12.0)), (0.0, 0.0), lambda z: np.linspace(0, z.max(), 12)),
+}
+
+
+def _view(surface: _Surface, reference: np.ndarray, student: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The surface's usual view, widened to hold the reference's path and where the student's starts
+    and ends, never past the surface's limit. The student's excursions between may leave the picture:
+    a path that flies off to 1e30 (or overshoots to 50) must not shrink the contours to a dot."""
+    ends = student[[0, -1]] if len(student) else student
+    points = np.concatenate([p[np.all(np.isfinite(p), axis=1)] for p in (reference, ends)] + [np.empty((0, 2))])
+    view = []
+    for axis, ((lo, hi), (min_lo, max_hi)) in enumerate(zip(surface.view, surface.limit, strict=True)):
+        if len(points):
+            lo, hi = min(lo, points[:, axis].min()), max(hi, points[:, axis].max())
+        pad = 0.04 * (hi - lo)
+        view.append((max(min_lo, lo - pad), min(max_hi, hi + pad)))
+    return view[0], view[1]
+
+
+def _where_it_ends(surface: _Surface, path: np.ndarray, view) -> str:
+    """'ends at (x, y), f = ...' and whether it left the picture on the way, or where it stopped
+    being finite, or that it is empty."""
+    if not len(path):
+        return "no path"
+    finite = np.all(np.isfinite(path), axis=1)
+    if not finite.all():
+        return f"diverges (inf or NaN) after {int(np.argmin(finite))} of {len(path)} points"
+    (x0, x1), (y0, y1) = view
+    outside = (path[:, 0] < x0) | (path[:, 0] > x1) | (path[:, 1] < y0) | (path[:, 1] > y1)
+    x, y = path[-1]
+    where = f"ends at ({x:.3g}, {y:.3g}), f = {surface.value(path[-1]):.3g}"
+    if outside[-1]:
+        return where + ", outside the picture"
+    if outside.any():
+        far = np.abs(path).max(axis=0)
+        return where + f"; on the way it leaves the picture (|x| up to {far[0]:.3g}, |y| up to {far[1]:.3g})"
+    return where
+
+
+def draw_path(axes, figure: dict) -> None:
+    """The two paths on the surface's contours: the reference's as a wide band, the student's as a thin
+    line over it (where they agree the line runs inside the band), the start, both ends and the minimum."""
+    surface = SURFACES[str(figure.get("surface"))]
+    student, reference = _series(figure.get("student"), 2), _series(figure.get("reference"), 2)
+    xs, ys = _view(surface, reference, student)
+    x, y = np.meshgrid(np.linspace(*xs, GRID), np.linspace(*ys, GRID))
+    z = surface.grid(x, y)
+    # Filled bands, no contour lines: as readable, and a third of the PNG (Rastrigin's lines are many).
+    axes.contourf(x, y, z, levels=surface.levels(z), cmap="Greys", alpha=0.3, norm=_log_norm(surface, z))
+    styles = ((reference, REFERENCE, "reference", {"linewidth": 5, "alpha": 0.55, "zorder": 3}, "*"),
+              (student, STUDENT, "yours", {"linewidth": 1.3, "marker": ".", "markersize": 4, "zorder": 4}, "s"))
+    for path, colour, who, style, end in styles:
+        finite = path[np.all(np.isfinite(path), axis=1)] if len(path) else np.empty((0, 2))
+        label = _label(textwrap.fill(f"{who}: {_where_it_ends(surface, path, (xs, ys))}", 80))
+        axes.plot(finite[:, 0], finite[:, 1], color=colour, label=label, solid_capstyle="round", **style)
+        if len(finite):
+            axes.plot(*finite[-1], marker=end, color=colour, markersize=17 if end == "*" else 9,
+                      markeredgecolor="white", linestyle="none", zorder=5)
+    starts = [p[0] for p in (student, reference) if len(p) and np.all(np.isfinite(p[0]))]
+    if starts:
+        axes.plot(*starts[0], marker="o", color=START, markersize=8, linestyle="none", label="start", zorder=6)
+    axes.plot(*surface.minimum, marker="P", color=MINIMUM, markersize=7, markeredgecolor="white", linestyle="none",
+              label="global minimum", zorder=5.5)
+    axes.set_xlim(*xs)
+    axes.set_ylim(*ys)
+    axes.set_xlabel("x")
+    axes.set_ylabel("y")
+    axes.figure.subplots_adjust(bottom=0.27)  # the legend goes below: over the picture it would hide a path
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize="small", ncol=1, frameon=False)
+
+
+def _log_norm(surface: _Surface, z: np.ndarray):
+    """Rosenbrock's valley is orders of magnitude below its walls: shades on a log scale show it."""
+    if surface.name != "Rosenbrock":
+        return None
+    from matplotlib.colors import LogNorm
+
+    return LogNorm(vmin=0.1, vmax=float(z.max()))
+
+
+def draw_curve(axes, figure: dict) -> None:
+    """The student's values and the reference's against steps (a log scale when they span decades)."""
+    student, reference = _series(figure.get("student")), _series(figure.get("reference"))
+    x = _series(figure.get("x")) if figure.get("x") is not None else np.arange(max(len(student), len(reference)))
+    axes.plot(x[:len(reference)], reference[:len(x)], color=REFERENCE, linewidth=2.2, label="reference")
+    axes.plot(x[:len(student)], student[:len(x)], color=STUDENT, linestyle="--", linewidth=1.6, label="yours")
+    values = np.concatenate([student, reference])
+    values = values[np.isfinite(values)]
+    if len(values) and values.min() > 0 and values.max() / values.min() > 100:
+        axes.set_yscale("log")
+    axes.set_xlabel(_label(str(figure.get("xlabel", "step"))))
+    axes.set_ylabel(_label(str(figure.get("ylabel", ""))))
+    axes.legend(fontsize="small")
+
+
+def density(name: str, params: dict) -> tuple[Callable[[np.ndarray], np.ndarray], tuple[float, float], str]:
+    """The target density by name: (pdf, the range it lives on, its name as the lecture writes it)."""
+    if name == "normal":
+        mean, std = float(params.get("mean", 0.0)), float(params["std"])
+        return (lambda t: np.exp(-0.5 * ((t - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi)),
+                (mean - 4 * std, mean + 4 * std), f"N({mean:.3g}, {std:.3g}²)")
+    if name == "uniform":
+        low, high = float(params["low"]), float(params["high"])
+        return (lambda t: np.where((t >= low) & (t <= high), 1.0 / (high - low), 0.0),
+                (low, high), f"Uniform({low:.3g}, {high:.3g})")
+    if name == "beta":
+        a, b = float(params["a"]), float(params["b"])
+        log_norm = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)  # 1 / B(a, b), in logs: Γ overflows
+
+        def pdf(t: np.ndarray) -> np.ndarray:
+            inside = (t > 0) & (t < 1)
+            u = np.where(inside, t, 0.5)
+            return np.where(inside, np.exp(log_norm + (a - 1) * np.log(u) + (b - 1) * np.log1p(-u)), 0.0)
+
+        return pdf, (0.0, 1.0), f"Beta({a:.3g}, {b:.3g})"
+    raise ValueError(f"unknown density {name!r}")
+
+
+def draw_histogram(axes, figure: dict) -> None:
+    """A density histogram of the samples with the target density drawn over it."""
+    samples = _series(figure.get("samples")).ravel()
+    samples = samples[np.isfinite(samples)]
+    pdf, (lo, hi), name = density(str(figure.get("density")), dict(figure.get("params") or {}))
+    if len(samples):
+        lo, hi = min(lo, float(samples.min())), max(hi, float(samples.max()))
+        bins = int(np.clip(np.sqrt(len(samples)), 10, 60))
+        heights, _, _ = axes.hist(samples, bins=bins, range=(lo, hi) if hi > lo else None, density=True,
+                                  color=STUDENT, alpha=0.5, label=f"yours ({len(samples)} values)")
+    else:
+        heights = np.zeros(1)
+        axes.text(0.5, 0.9, "no finite values", transform=axes.transAxes, ha="center", color=STUDENT)
+    grid = np.linspace(lo, hi, 600)
+    curve = pdf(grid)
+    axes.plot(grid, curve, color=REFERENCE, linewidth=2.2, label=_label(f"target: {name}"))
+    shown = curve[np.isfinite(curve)]
+    top = max(float(np.max(heights)), float(np.percentile(shown, 98)) if len(shown) else 0.0)
+    if top > 0:
+        axes.set_ylim(0, 1.15 * top)  # a Beta(0.1, 0.1) is infinite at 0 and 1: its tails would flatten the rest
+    axes.set_xlabel(_label(str(figure.get("xlabel", "value"))))
+    axes.set_ylabel("density")
+    axes.legend(fontsize="small")
+
+
+DRAWERS: dict[str, Callable] = {"path": draw_path, "curve": draw_curve, "histogram": draw_histogram}
