@@ -6,6 +6,7 @@ header that says what the mistake is, which student function holds it and which 
     # mutant: <one line describing the mistake>
     # function: <the one student function that is wrong>
     # caught-by: <comma-separated check names that MUST fail>
+    # hint: <optional: the description, in checks/mistakes.py, that a failing check must name>
 
 A mistake may cost points only on checks whose spec entry lists the wrong function among its
 ``functions``. The ``caught-by`` lists were read off real grading runs under several course secrets:
@@ -28,18 +29,22 @@ FILES = sorted(MUTANTS.glob("*/*.py"))
 IDS = [f"{p.parent.name}/{p.stem}" for p in FILES]
 ASSIGNMENTS = sorted({p.parent.name for p in FILES})
 HEADER_KEYS = ("mutant", "function", "caught-by")
-HEADER_LINE = re.compile(r"^# (mutant|function|caught-by): (.*\S)\s*$")
+HEADER_LINE = re.compile(r"^# (mutant|function|caught-by|hint): (.*\S)\s*$")
 
 
 def read_header(path: Path) -> dict[str, str]:
-    """The header's three fields, in order, from the first three lines of the file."""
-    lines = path.read_text().splitlines()[:3]
+    """The header's three fields, in order, from the first three lines of the file, and ``hint`` when the
+    fourth line gives one (tests/test_hints.py checks it)."""
+    lines = path.read_text().splitlines()[:4]
     fields = {}
-    for line in lines:
+    for line in lines[:3]:
         match = HEADER_LINE.match(line)
         assert match, f"{path.name}: header line {line!r} is not '# <key>: <value>'"
         fields[match[1]] = match[2]
     assert tuple(fields) == HEADER_KEYS, f"{path.name}: the header must be {HEADER_KEYS} in that order, got {tuple(fields)}"
+    hint = HEADER_LINE.match(lines[3]) if len(lines) > 3 else None
+    if hint and hint[1] == "hint":
+        fields["hint"] = hint[2]
     return fields
 
 

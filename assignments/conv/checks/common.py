@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import one_by_one  # noqa: F401 - shared with the other assignments' checks
+from grader.testing import load_sibling, matching_mistake, one_by_one  # noqa: F401 - one_by_one: shared
+
+mistakes = load_sibling(__file__, "mistakes")
 
 
 def pair(value) -> tuple[int, int]:
@@ -35,7 +37,9 @@ def size_mistakes(h, w, kernel, stride, padding):
 
 def output_mistakes(conv, x, w, b, stride, padding):
     """(what the student did, a thunk giving what that produces): an array, or a shape for shape-only slips.
-    ``conv`` is the reference or PyTorch; every alternative is computed here, never taken from the student."""
+    ``conv`` is the reference or PyTorch; every alternative is computed here, never taken from the student.
+    The mistakes of ``mistakes.CATALOGUE`` (a flipped kernel, all the padding below and to the right) are
+    not here: ``catalogue_hint`` names them first."""
     (sh, sw), (ph, pw) = pair(stride), pair(padding)
     n, f = x.shape[0], w.shape[0]
     kh, kw = w.shape[2:]
@@ -46,9 +50,6 @@ def output_mistakes(conv, x, w, b, stride, padding):
     yield ("an output size with the padding counted once, floor((H + p - k) / s) + 1 (zeros go on both sides)",
            (n, f, (size[0] - ph) // sh + 1, (size[1] - pw) // sw + 1))
     yield "the layout (N, H', W', F); the output is (N, F, H', W')", (n, right[0], right[1], f)
-    if kh > 1 or kw > 1:
-        yield ("a convolution with the kernel flipped; conv2d_forward is a cross-correlation: "
-               "use w as it is, without reversing its rows and columns", lambda: conv(x, w[:, :, ::-1, ::-1], b, stride, padding))
     if kh > 1 and kw > 1:
         yield "the kernel flipped upside down (its rows reversed)", lambda: conv(x, w[:, :, ::-1, :], b, stride, padding)
         yield "the kernel flipped left to right (its columns reversed)", lambda: conv(x, w[:, :, :, ::-1], b, stride, padding)
@@ -56,7 +57,6 @@ def output_mistakes(conv, x, w, b, stride, padding):
         def padded(top, bottom, left, right):
             return np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
         where = "zero padding on the bottom and right only ({} there, none on the top and left); pad p on all four sides"
-        yield (where.format("2p"), lambda: conv(padded(0, 2 * ph, 0, 2 * pw), w, b, stride, 0))
         yield (where.format("p"), lambda: conv(padded(0, ph, 0, pw), w, b, stride, 0))
         where = "zero padding on the top and left only ({} there, none on the bottom and right); pad p on all four sides"
         yield (where.format("2p"), lambda: conv(padded(2 * ph, 0, 2 * pw, 0), w, b, stride, 0))
@@ -77,6 +77,22 @@ def output_mistakes(conv, x, w, b, stride, padding):
                lambda: conv(x, w, b, stride, (pw, ph)))
     if sh > 1 or sw > 1:
         yield ("stride 1: the stride was ignored", lambda: conv(x, w, b, 1, padding))
+
+
+def catalogue_hint(got: np.ndarray, expected: np.ndarray, inputs: tuple, tol) -> str | None:
+    """"your values match <description>" for the first entry of ``mistakes.CATALOGUE`` whose output on the
+    student's ``inputs`` (x, w, b, stride, padding) is the student's output (its shape and values), else None.
+    A mistake that changes nothing on these inputs (a flip of a 1x1 kernel, padding on one side when there
+    is none) is not one the output can show: it is left out."""
+    candidates = {}
+    for description, wrong in mistakes.CATALOGUE["conv2d_forward"].items():
+        try:
+            made = wrong(*inputs)
+        except ValueError:  # that mistake leaves no room for the kernel on these inputs
+            continue
+        if matching_mistake(made, {"the right output": expected}, tol) is None:
+            candidates[description] = made
+    return matching_mistake(got, candidates, tol)
 
 
 def matching_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, tol) -> list[str]:

@@ -36,13 +36,19 @@ def shape_problem(got: tuple, expected: tuple) -> str:
     return "the output has the wrong shape: " + ", ".join(parts)
 
 
-def explain_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, spec) -> str:
-    found = common.matching_mistakes(mistakes, got, expected_shape, spec.tolerance("mistake"))
+def explain_mistakes(conv, inputs: tuple, got: np.ndarray, expected: np.ndarray, spec) -> str:
+    """The catalogue's mistake the output matches ("; your values match ..."), else the other known ones."""
+    hint = common.catalogue_hint(got, expected, inputs, spec.tolerance("mistake"))
+    if hint:
+        return f"; {hint}"
+    found = common.matching_mistakes(common.output_mistakes(conv, *inputs), got, expected.shape,
+                                     spec.tolerance("mistake"))
     return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
 
 
-def check_output(value, expected, mistakes, spec, what: str) -> None:
-    """The output must have the expected shape and values; if not, name the known mistake it matches."""
+def check_output(value, expected, conv, inputs: tuple, spec, what: str) -> None:
+    """The output must have the expected shape and values; if not, name the known mistake it matches, computed
+    with ``conv`` (the reference) on ``inputs``, the call's (x, w, b, stride, padding)."""
     got = as_array(value, f"{what}: the output")
     if got.shape != expected.shape:
         problem = f"{what}: {shape_problem(got.shape, expected.shape)}"
@@ -52,7 +58,7 @@ def check_output(value, expected, mistakes, spec, what: str) -> None:
             return
         except AssertionError as exc:
             problem = str(exc)
-    raise AssertionError(problem + explain_mistakes(mistakes, got, expected.shape, spec))
+    raise AssertionError(problem + explain_mistakes(conv, inputs, got, expected, spec))
 
 
 def as_sizes(value, what: str) -> tuple[int, int]:
@@ -127,7 +133,7 @@ def run_cases(student, reference, rng, spec, cases) -> None:
     for i, ((kind, *_), (x, w, b, stride, padding), value) in enumerate(zip(cases, inputs, values, strict=True), 1):
         what = f"conv2d_forward, case {i} of {len(cases)} ({kind})"
         expected = reference.conv2d_forward(x, w, b, stride, padding)
-        check_output(value, expected, common.output_mistakes(reference.conv2d_forward, x, w, b, stride, padding), spec, what)
+        check_output(value, expected, reference.conv2d_forward, (x, w, b, stride, padding), spec, what)
 
 
 def batch(rng) -> tuple[int, int, int]:
@@ -235,7 +241,7 @@ def test_speed(student, reference, rng, spec):
         result = student.call("conv2d_forward", x, w, b, 1, k // 2)
         reference_time = max(reference_time, reference_seconds())
         if attempt == 1:
-            check_output(result.value, expected, common.output_mistakes(reference.conv2d_forward, x, w, b, 1, k // 2), spec,
+            check_output(result.value, expected, reference.conv2d_forward, (x, w, b, 1, k // 2), spec,
                          f"the speed check is credited for a correct output only; conv2d_forward on {setting}")
         best = result.seconds if best is None else min(best, result.seconds)
         if best <= budget(reference_time) or best > 2 * budget(reference_time):

@@ -30,13 +30,19 @@ def torch_output_shape(h, w, kernel, stride=1, padding=0) -> tuple[int, int]:
     return out.shape[2], out.shape[3]
 
 
-def explain_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, spec) -> str:
-    found = common.matching_mistakes(mistakes, got, expected_shape, spec.tolerance("mistake"))
+def explain_mistakes(inputs: tuple, got: np.ndarray, expected: np.ndarray, spec) -> str:
+    """The catalogue's mistake the output matches ("; your values match ..."), else the other known ones."""
+    hint = common.catalogue_hint(got, expected, inputs, spec.tolerance("mistake"))
+    if hint:
+        return f"; {hint}"
+    found = common.matching_mistakes(common.output_mistakes(torch_conv, *inputs), got, expected.shape,
+                                     spec.tolerance("mistake"))
     return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
 
 
-def check_output(value, expected, mistakes, spec, what: str) -> None:
-    """The output must have the expected shape and values; if not, name the known mistake it matches."""
+def check_output(value, expected, inputs: tuple, spec, what: str) -> None:
+    """The output must have the expected shape and values; if not, name the known mistake it matches, computed
+    on ``inputs``, the call's (x, w, b, stride, padding)."""
     got = as_array(value, f"{what}: the output")
     problem = None
     if got.shape != expected.shape:
@@ -47,7 +53,7 @@ def check_output(value, expected, mistakes, spec, what: str) -> None:
         except AssertionError as exc:
             problem = str(exc)
     if problem is not None:
-        raise AssertionError(problem + explain_mistakes(mistakes, got, expected.shape, spec))
+        raise AssertionError(problem + explain_mistakes(inputs, got, expected, spec))
 
 
 def as_sizes(value, what: str) -> tuple[int, int]:
@@ -187,7 +193,7 @@ def test_forward_matches_torch(student, public_rng, spec):
     results = common.one_by_one(student.stream("conv2d_forward", [(args, {}) for *_, args, _ in cases], echo=True))
     for (what, x, w, b, stride, padding, args, call), result in zip(cases, results, strict=True):
         expected = torch_conv(x, w, b, stride, padding)
-        check_output(result.value, expected, common.output_mistakes(torch_conv, x, w, b, stride, padding), spec,
+        check_output(result.value, expected, (x, w, b, stride, padding), spec,
                      f"{what}: {call}")
         args_after = result.args_after[0]
         for name, old, new in zip(("x", "w", "b"), args[:3], args_after, strict=False):  # ours are as they were

@@ -12,6 +12,7 @@ import numpy as np
 from grader.testing import as_array, as_float, assert_close, load_sibling, numerical_grad, relative_error
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 
 def probability_targets(rng, n: int, k: int) -> np.ndarray:
@@ -64,7 +65,8 @@ def check_loss(student, reference, rng, spec, probabilities: bool) -> None:
     values = common.values(student.cross_entropy, [(z, target) for _, z, target in cases])
     for (name, z, target), value in zip(cases, values, strict=True):
         got = as_float(value, f"cross_entropy of {name} with {form}")
-        assert_close(got, reference.cross_entropy(z, target), tol, f"cross_entropy of {name} with {form}")
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["cross_entropy"], got, (z, target), tol):
+            assert_close(got, reference.cross_entropy(z, target), tol, f"cross_entropy of {name} with {form}")
 
 
 def test_cross_entropy_indices_values(student, reference, rng, spec):
@@ -85,7 +87,8 @@ def test_gradient_values(student, reference, rng, spec):
     values = common.values(student.cross_entropy_grad, [(z, target) for _, z, target, _ in cases])
     for (name, z, target, form), value in zip(cases, values, strict=True):
         got = as_array(value, f"cross_entropy_grad of {name} with {form}", z.shape)
-        assert_close(got, reference.cross_entropy_grad(z, target), tol, f"cross_entropy_grad of {name} with {form}")
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["cross_entropy_grad"], got, (z, target), tol):
+            assert_close(got, reference.cross_entropy_grad(z, target), tol, f"cross_entropy_grad of {name} with {form}")
 
     num_tol = spec.tolerance("numerical")
     n, k = int(rng.integers(3, 7)), int(rng.integers(3, 7))

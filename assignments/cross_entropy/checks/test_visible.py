@@ -28,6 +28,7 @@ from grader.testing import (
 )
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 # ------------------------------------------------------------------------------ PyTorch oracles
 
@@ -174,6 +175,9 @@ def check_loss_against_torch(student, rng, spec, probabilities: bool) -> None:
             if probabilities and np.isclose(got, torch_loss(z, target.argmax(axis=1)), rtol=1e-9, atol=0):
                 hint = (". It equals the loss of the argmax classes: with probability targets every class counts, "
                         "L = -(1/N) sum_n sum_k y_nk log softmax(z_n)_k")
+            if not hint:
+                known = common.value_hint(mistakes.CATALOGUE["cross_entropy"], got, (z, target), tol)
+                hint = f"; {known}" if known else ""
             raise AssertionError(f"{exc}{hint}") from None
 
 
@@ -447,5 +451,7 @@ def test_purity(student, public_rng, spec):
         if result.value is None:
             raise BadResult(f"{fn}{form} returned None: return the result")
         value = as_float(result.value, fn) if fn == "cross_entropy" else result.value
-        assert_close(value, expected, spec.tolerance(tolerance),
-                     f"{fn}{form} (purity is credited for correct values only)", reveal=True)
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE.get(fn, {}), value, args,
+                                    spec.tolerance(tolerance)):
+            assert_close(value, expected, spec.tolerance(tolerance),
+                         f"{fn}{form} (purity is credited for correct values only)", reveal=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from grader.testing import load_sibling
+from grader.testing import load_sibling, matching_mistake
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 # ------------------------------------------------------------------------------------- values
 
@@ -44,9 +45,27 @@ def test_values(student, reference, rng, spec):
         x_mix, y_mix, lam, perm = common.unpack(value, x, y, f"mixup, {label}")
         x_ref, y_ref, _, _ = reference.mixup(x, y, alpha, common.clone(gen))
         what = f"mixup, {label}"
-        common.check_draws(lam, perm, gen, alpha, spec.tolerance("draw"), what)
-        common.check_mixture(x_mix, x_ref, x, lam, perm, spec.tolerance("mix"), what, "x")
-        common.check_mixture(y_mix, y_ref, y, lam, perm, spec.tolerance("mix"), what, "y")
+        try:
+            common.check_draws(lam, perm, gen, alpha, spec.tolerance("draw"), what)
+            common.check_mixture(x_mix, x_ref, x, lam, perm, spec.tolerance("mix"), what, "x")
+            common.check_mixture(y_mix, y_ref, y, lam, perm, spec.tolerance("mix"), what, "y")
+        except AssertionError as exc:
+            hint = known_mistake((x_mix, y_mix, lam, perm), x, y, alpha, gen, spec.tolerance("mix"))
+            if hint is None:
+                raise
+            raise AssertionError(f"{exc}; {hint}") from None
+
+
+def known_mistake(returned: tuple, x, y, alpha, gen, tol) -> str | None:
+    """"your values match <description>" for the first mistake of ``mistakes.CATALOGUE`` that, run on the same
+    x, y and alpha with a copy of the generator the student was handed, returns the student's (x_mix, y_mix,
+    lam, perm), all four; None if none does."""
+    def flat(x_mix, y_mix, lam, perm) -> np.ndarray:
+        return np.concatenate([np.ravel(x_mix), np.ravel(y_mix), [lam], np.ravel(perm)]).astype(np.float64)
+
+    candidates = {description: flat(*wrong(x, y, alpha, common.clone(gen)))
+                  for description, wrong in mistakes.CATALOGUE["mixup"].items()}
+    return matching_mistake(flat(*returned), candidates, tol)
 
 
 # ---------------------------------------------------------------------- the distribution of λ

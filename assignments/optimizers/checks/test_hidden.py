@@ -23,6 +23,7 @@ from grader.testing import (
 )
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 OPTIMIZERS = ("adagrad", "rmsprop", "momentum", "adam")
 
@@ -50,23 +51,30 @@ def gradient_cases(rng):
 
 def check_two_steps(student, reference, rng, tol, fn: str) -> None:
     """From an empty state, then once more with the state each side returned: the student's two calls
-    in one request, its state carried from the first to the second in the worker."""
+    in one request, its state carried from the first to the second in the worker. A wrong step is
+    compared with the known mistakes' two steps on the same inputs."""
     for case, shape, scale, defaults in gradient_cases(rng):
         theta = rng.normal(size=shape)
         lr = 10.0 ** rng.uniform(-3, -1)
         hyper = {} if defaults else random_hyper(fn, rng)
         calls, expected, state_ref = [], [], {}
+        thetas, grads = [], []
         for _ in (1, 2):  # the reference's two steps, and the inputs of the student's
             g = rng.normal(size=shape) * scale
             calls.append(((theta, g, {}, lr), hyper))
+            thetas.append(theta)
+            grads.append(g)
             theta, state_ref = getattr(reference, fn)(theta, g, state_ref, lr, **hyper)
             expected.append(theta)
         values = common.one_by_one(getattr(student, fn).stream(calls, carry=(2, 1)))
+        got = []
         for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
-            got, _ = as_step(value, fn, shape)
+            got.append(as_step(value, fn, shape)[0])
             which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
             settings = "default hyperparameters" if defaults else "other hyperparameters"
-            assert_close(got, want, tol, f"{fn}, {case}, {settings}, {which}")
+            with common.hint_on_failure(common.forced_hint, mistakes.CATALOGUE[fn], got, thetas, grads, tol, lr,
+                                        **hyper):
+                assert_close(got[-1], want, tol, f"{fn}, {case}, {settings}, {which}")
 
 
 def test_adagrad_step(student, reference, rng, spec):
@@ -89,17 +97,21 @@ def test_adam_without_bias_correction(student, reference, rng, spec):
     tol = spec.tolerance("step")
     hyper = {"lr": 0.01, "beta1": 0.9, "beta2": 0.9, "bias_correction": False}
     trajectory_check(student.adam, reference.adam, rosenbrock_grad, rng.uniform(-2, 2, size=2), 300, tol,
-                     "adam(bias_correction=False) on Rosenbrock", **hyper)
+                     "adam(bias_correction=False) on Rosenbrock", mistakes=mistakes.CATALOGUE["adam"], **hyper)
     gradients = rng.normal(size=(50, 6)) * 10.0 ** rng.uniform(-6, 3, size=6)
-    theta, state_ref, calls, expected = rng.normal(size=6), {}, [], []
+    theta, state_ref, calls, expected, thetas = rng.normal(size=6), {}, [], [], []
     for g in gradients:  # teacher-forced: the student gets the reference's theta and its own state
         calls.append(((theta, g, {}), hyper))
+        thetas.append(theta)
         theta, state_ref = reference.adam(theta, g, state_ref, **hyper)
         expected.append(theta)
     values = common.one_by_one(student.adam.stream(calls, carry=(2, 1)))
+    got = []
     for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
-        got, _ = as_step(value, "adam", (6,))
-        assert_close(got, want, tol, f"adam(bias_correction=False) on random gradients, step {t}")
+        got.append(as_step(value, "adam", (6,))[0])
+        with common.hint_on_failure(common.forced_hint, mistakes.CATALOGUE["adam"], got, thetas, gradients, tol,
+                                    **hyper):
+            assert_close(got[-1], want, tol, f"adam(bias_correction=False) on random gradients, step {t}")
 
 
 # Settings near the lecture's demonstrations; each trajectory is compared step by step.
@@ -116,7 +128,8 @@ def check_trajectories(student, reference, rng, spec, fn: str) -> None:
     for surface, (grad, start) in SURFACES.items():  # next reference path while the worker runs the last
         lr = LEARNING_RATES[fn][int(rng.integers(2))]
         started.append(start_trajectory(getattr(student, fn), getattr(reference, fn), grad, start(rng), 200,
-                                        spec.tolerance("step"), f"{fn} on {surface}", lr=lr, **random_hyper(fn, rng)))
+                                        spec.tolerance("step"), f"{fn} on {surface}", mistakes=mistakes.CATALOGUE[fn],
+                                        lr=lr, **random_hyper(fn, rng)))
     for finish in started:
         finish()
 

@@ -14,6 +14,7 @@ import torch
 from grader.testing import as_float, as_step, assert_close, assert_each_close, load_sibling, torch_trajectory
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 
 def random_gradients(rng, steps: int, shape=(6,)) -> list[np.ndarray]:
@@ -35,8 +36,11 @@ def student_trajectory(step, fn: str, theta0: np.ndarray, grads: list[np.ndarray
     return thetas
 
 
-def assert_same_trajectory(got, expected, tol, what: str) -> None:
-    assert_each_close(got, expected, tol, lambda t: f"{what}: step {t} of {len(expected)}", reveal=True)
+def assert_same_trajectory(got, expected, tol, what: str, fn: str, theta0, grads, **hyper) -> None:
+    """The student's own walk against the oracle's; when it is off, the known mistakes of ``fn`` walk
+    from the same θ₀ on the same gradients, and the one whose whole walk the student's matches is named."""
+    with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE[fn], got, theta0, grads, tol, **hyper):
+        assert_each_close(got, expected, tol, lambda t: f"{what}: step {t} of {len(expected)}", reveal=True)
 
 
 @pytest.mark.parametrize("lr, eps", [(0.1, 1e-10), (1.0, 1e-6)])
@@ -46,7 +50,8 @@ def test_adagrad_matches_torch(student, public_rng, spec, lr, eps):
     kwargs = {} if eps == 1e-10 else {"eps": eps}  # the first case relies on the default eps
     got = student_trajectory(student.adagrad, "adagrad", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.Adagrad(ps, lr=lr, eps=eps), theta0, grads)
-    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adagrad(lr={lr}, eps={eps}) vs torch Adagrad")
+    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adagrad(lr={lr}, eps={eps}) vs torch Adagrad",
+                           "adagrad", theta0, grads, lr=lr, **kwargs)
 
 
 @pytest.mark.parametrize("lr, beta", [(0.01, 0.9), (0.1, 0.5)])
@@ -57,7 +62,8 @@ def test_momentum_matches_torch(student, public_rng, spec, lr, beta):
     got = student_trajectory(student.momentum, "momentum", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.SGD(ps, lr=lr, momentum=beta, dampening=beta), theta0, grads)
     assert_same_trajectory(got(), expected, spec.tolerance("torch"),
-                           f"momentum(lr={lr}, beta={beta}) vs torch SGD(momentum={beta}, dampening={beta})")
+                           f"momentum(lr={lr}, beta={beta}) vs torch SGD(momentum={beta}, dampening={beta})",
+                           "momentum", theta0, grads, lr=lr, **kwargs)
 
 
 @pytest.mark.parametrize("lr, betas, eps", [(0.001, (0.9, 0.999), 1e-8), (0.05, (0.5, 0.9), 1e-6)])
@@ -67,7 +73,8 @@ def test_adam_matches_torch(student, public_rng, spec, lr, betas, eps):
     kwargs = {} if eps == 1e-8 else {"beta1": betas[0], "beta2": betas[1], "eps": eps}
     got = student_trajectory(student.adam, "adam", theta0, grads, lr=lr, **kwargs)
     expected = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=lr, betas=betas, eps=eps), theta0, grads)
-    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adam(lr={lr}, betas={betas}) vs torch Adam")
+    assert_same_trajectory(got(), expected, spec.tolerance("torch"), f"adam(lr={lr}, betas={betas}) vs torch Adam",
+                           "adam", theta0, grads, lr=lr, **kwargs)
 
 
 def rmsprop_formula_step(theta, g, v, lr, alpha, eps):
@@ -82,9 +89,10 @@ def test_rmsprop_properties(student, public_rng, spec):
     g = public_rng.normal(size=5) * 10.0 ** public_rng.uniform(-6, 3, size=5)
 
     first, _ = as_step(student.rmsprop(theta0, g, {}, lr), "rmsprop", theta0.shape)
-    assert_close(first, theta0 - lr * g / (np.abs(g) + 1e-8), tol,
-                 "rmsprop's first step should equal Adagrad's, theta - lr * g / (|g| + eps), since v starts at g**2",
-                 reveal=True)
+    with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE["rmsprop"], [first], theta0, [g], tol, lr):
+        assert_close(first, theta0 - lr * g / (np.abs(g) + 1e-8), tol,
+                     "rmsprop's first step should equal Adagrad's, theta - lr * g / (|g| + eps), since v starts at g**2",
+                     reveal=True)
 
     own_path = [(0, 0), (2, 1)]  # each call gets the θ and the state its previous call returned
     theta = theta0
@@ -151,7 +159,7 @@ def test_purity(student, public_rng, spec):
                 expected.append(theta)
         else:
             expected = torch_trajectory(make_optimizer, theta0, grads)
-        theta, state = theta0, {}
+        theta, state, walked = theta0, {}, []
         for t, g in enumerate(grads, 1):
             before = (theta.copy(), g.copy(), {k: np.copy(v) for k, v in state.items()})
             result = student.call(fn, theta, g, state, 0.1, echo=True)
@@ -165,5 +173,7 @@ def test_purity(student, public_rng, spec):
                 raise AssertionError(f"{fn} changed the state dict it was given at step {t}; "
                                      "return a new dict instead of updating the old one")
             theta, state = as_step(result.value, f"{fn} at step {t}", theta0.shape)
-            assert_close(theta, expected[t - 1], tol,
-                         f"{fn} at step {t} (purity is credited for correct steps only)", reveal=True)
+            walked.append(theta)
+            with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE[fn], walked, theta0, grads, tol, 0.1):
+                assert_close(theta, expected[t - 1], tol,
+                             f"{fn} at step {t} (purity is credited for correct steps only)", reveal=True)

@@ -13,6 +13,7 @@ from grader.surfaces import LinearRegression, rastrigin_grad, rosenbrock_grad
 from grader.testing import as_array, as_float, as_step, assert_close, load_sibling, trajectory_check
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 SGD_RESULT = common.SGD_RESULT
 
 
@@ -46,7 +47,8 @@ def test_l2_penalty_values(student, reference, rng, spec):
     for case, theta, lam in cases:
         expected = reference.l2_penalty(theta, lam)
         got = as_float(next(values), f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
-        assert_close(got, expected, tol, f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["l2_penalty"], got, (theta, lam), tol):
+            assert_close(got, expected, tol, f"l2_penalty, {case}, a theta of {theta.ndim} dimension(s)")
     assert_close(as_float(next(values), "l2_penalty with lam = 0"), 0.0, tol, "l2_penalty with lam = 0")
 
 
@@ -57,8 +59,9 @@ def test_l2_grad_values(student, reference, rng, spec):
     values = common.one_by_one(student.l2_grad.stream([((g, theta, lam), {}) for _, theta, g, lam in cases]))
     for (case, theta, g, lam), value in zip(cases, values, strict=True):
         got = as_array(value, f"l2_grad's result, {case}", theta.shape)
-        assert_close(got, reference.l2_grad(g, theta, lam), tol,
-                     f"l2_grad, {case}, a theta of {theta.ndim} dimension(s)")
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["l2_grad"], got, (g, theta, lam), tol):
+            assert_close(got, reference.l2_grad(g, theta, lam), tol,
+                         f"l2_grad, {case}, a theta of {theta.ndim} dimension(s)")
 
 
 def test_sgd_weight_decay_step(student, reference, rng, spec):
@@ -72,7 +75,9 @@ def test_sgd_weight_decay_step(student, reference, rng, spec):
     for (case, theta, g, lr, lam), value in zip(cases, values, strict=True):
         got = as_array(value, f"{SGD_RESULT}, {case},", theta.shape)
         which = "lam = 0 (plain gradient descent)" if lam == 0 else "lam > 0"
-        assert_close(got, reference.sgd_weight_decay(theta, g, lr, lam), tol, f"sgd_weight_decay, {case}, {which}")
+        with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["sgd_weight_decay"], got, (theta, g, lr, lam),
+                                    tol):
+            assert_close(got, reference.sgd_weight_decay(theta, g, lr, lam), tol, f"sgd_weight_decay, {case}, {which}")
 
 
 # ------------------------------------------------------------------ weight decay = L2 for gradient descent
@@ -99,51 +104,12 @@ def test_gd_on_l2_trajectory(student, reference, rng, spec):
         lam = rng.uniform(0.05, 1.0)
         trajectory_check(gd_on_l_plus_r, reference_step, grad, theta0, 100, tol,
                          f"gradient descent on L + R with your l2_grad, theta - lr * l2_grad(g, theta, lam), on {surface}",
-                         lr=lr, lam=lam)
+                         mistakes=common.l2_grad_step_mistakes(mistakes.CATALOGUE["l2_grad"]), lr=lr, lam=lam)
         trajectory_check(sgd_step, reference_step, grad, theta0, 100, tol, f"your sgd_weight_decay on {surface}",
-                         lr=lr, lam=lam)
+                         mistakes=common.sgd_step_mistakes(mistakes.CATALOGUE["sgd_weight_decay"]), lr=lr, lam=lam)
 
 
 # ----------------------------------------------------------------------------------------- AdamW
-
-
-def adamw_variant(mistake: str):
-    """The judge's own AdamW with one named mistake, to say which one a wrong step matches."""
-
-    def step(theta, g, state, lr, weight_decay=0.01, beta1=0.9, beta2=0.999, eps=1e-8):
-        t = state.get("t", 0) + 1
-        if mistake.startswith("coupled"):
-            g = g + (2.0 if mistake == "coupled 2" else 1.0) * weight_decay * theta
-        m = beta1 * state.get("m", 0.0) + (1 - beta1) * g
-        v = beta2 * state.get("v", 0.0) + (1 - beta2) * g * g
-        if mistake == "no bias correction":
-            update = m / (np.sqrt(v) + eps)
-        else:
-            update = m / (1 - beta1**t) / (np.sqrt(v / (1 - beta2**t)) + eps)
-        new = {"t": t, "m": m, "v": v}
-        if mistake.startswith("coupled"):
-            return theta - lr * update, new
-        if mistake == "decay after":
-            return (theta - lr * update) * (1 - lr * weight_decay), new
-        if mistake == "shrink without lr":
-            return theta * (1 - weight_decay) - lr * update, new
-        return theta * (1 - lr * weight_decay) - lr * update, new
-
-    return step
-
-
-ADAMW_MISTAKES = {
-    "coupled 1": "your adamw matches Adam on L + R: weight decay coupled into the gradient (Adam run on "
-                 "g + weight_decay * theta); AdamW shrinks theta outside Adam's update",
-    "coupled 2": "your adamw matches Adam on L + R: weight decay coupled into the gradient (Adam run on "
-                 "g + 2 weight_decay * theta); AdamW shrinks theta outside Adam's update",
-    "decay after": "it matches decaying after the Adam step; AdamW shrinks theta first, then takes the Adam step "
-                   "from the shrunk theta",
-    "no bias correction": "it matches AdamW without bias correction: m_hat = m / (1 - beta1**t) and "
-                          "v_hat = v / (1 - beta2**t), with t = 1 on the first call",
-    "shrink without lr": "it matches a shrink factor of (1 - weight_decay); the decoupled decay is "
-                         "theta * (1 - lr * weight_decay)",
-}
 
 
 def adamw_cases(rng):
@@ -161,38 +127,31 @@ def random_adamw_hyper(rng) -> dict:
 
 
 def test_adamw_step(student, reference, rng, spec):
-    """One and two steps from an empty state; a wrong step is compared with the classic AdamW mistakes."""
+    """One and two steps from an empty state; a wrong step is compared with the known AdamW mistakes'
+    steps on the same inputs."""
     tol = spec.tolerance("step")
     for case, shape, scale, defaults in adamw_cases(rng):
         theta = rng.normal(size=shape)
         lr = 10.0 ** rng.uniform(-2, -1)
         hyper = {} if defaults else random_adamw_hyper(rng)
         state_ref = {}
-        variants = {name: (adamw_variant(name), {}) for name in ADAMW_MISTAKES}
-        calls, steps = [], []  # the student's calls; the reference's step and each mistake's after each call
+        calls, expected, thetas, grads = [], [], [], []  # the student's calls, the reference's steps, their inputs
         for _ in (1, 2):
             g = rng.normal(size=shape) * scale
             calls.append(((theta, g, {}, lr), hyper))
-            expected, state_ref = reference.adamw(theta, g, state_ref, lr, **hyper)
-            predictions = {}
-            for name, (step, variant_state) in variants.items():
-                predictions[name], new_state = step(theta, g, variant_state, lr, **hyper)
-                variants[name] = (step, new_state)
-            steps.append((expected, predictions))
-            theta = expected
+            thetas.append(theta)
+            grads.append(g)
+            theta, state_ref = reference.adamw(theta, g, state_ref, lr, **hyper)
+            expected.append(theta)
         values = common.one_by_one(student.adamw.stream(calls, carry=(2, 1)))  # its state carried in the worker
-        for t, (value, (expected, predictions)) in enumerate(zip(values, steps, strict=True), 1):
-            got, _ = as_step(value, "adamw", shape)
+        got = []
+        for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
+            got.append(as_step(value, "adamw", shape)[0])
             which = "first call (empty state)" if t == 1 else "second call (with the state your first call returned)"
             settings = "default hyperparameters" if defaults else "other hyperparameters"
-            what = f"adamw, {case}, {settings}, {which}"
-            try:
-                assert_close(got, expected, tol, what)
-            except AssertionError as exc:
-                for name, message in ADAMW_MISTAKES.items():
-                    if np.all(np.isfinite(got)) and np.allclose(got, predictions[name], rtol=1e-9, atol=0):
-                        raise AssertionError(f"{exc}: {message}") from None
-                raise
+            with common.hint_on_failure(common.forced_hint, mistakes.CATALOGUE["adamw"], got, thetas, grads, tol, lr,
+                                        **hyper):
+                assert_close(got[-1], want, tol, f"adamw, {case}, {settings}, {which}")
 
 
 # Settings near the lecture's demonstrations; each trajectory is compared step by step.
@@ -207,7 +166,7 @@ def test_adamw_trajectories(student, reference, rng, spec):
     for surface, (grad, start, rates) in SURFACES.items():
         lr = rates[int(rng.integers(2))]
         trajectory_check(student.adamw, reference.adamw, grad, start(rng), 200, spec.tolerance("step"),
-                         f"adamw on {surface}", lr=lr, **random_adamw_hyper(rng))
+                         f"adamw on {surface}", mistakes=mistakes.CATALOGUE["adamw"], lr=lr, **random_adamw_hyper(rng))
 
 
 # ------------------------------------------------------------------------ generalization

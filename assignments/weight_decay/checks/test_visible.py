@@ -29,6 +29,7 @@ from grader.testing import (
 )
 
 common = load_sibling(__file__, "common")
+mistakes = load_sibling(__file__, "mistakes")
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -173,10 +174,12 @@ def test_weight_decay_is_l2_for_gd(student, public_rng, spec):
     reference = torch_step(torch_sgd_on_l_plus_r)
     trajectory_check(common.l2_grad_steps(student.l2_grad), reference, grad, theta0, steps, tol,
                      f"gradient descent on L + R with your l2_grad, theta - lr * l2_grad(g, theta, lam={lam}), "
-                     f"vs torch SGD(weight_decay=2 lam)", reveal=True, lr=lr, lam=lam)
+                     f"vs torch SGD(weight_decay=2 lam)", reveal=True,
+                     mistakes=common.l2_grad_step_mistakes(mistakes.CATALOGUE["l2_grad"]), lr=lr, lam=lam)
     trajectory_check(common.sgd_weight_decay_steps(student.sgd_weight_decay), reference, grad, theta0, steps, tol,
                      f"your sgd_weight_decay(theta, g, lr, lam={lam}) vs torch SGD(weight_decay=2 lam)",
-                     reveal=True, lr=lr, lam=lam)
+                     reveal=True, mistakes=common.sgd_step_mistakes(mistakes.CATALOGUE["sgd_weight_decay"]), lr=lr,
+                     lam=lam)
 
 
 # ------------------------------------------------------------------------------------------ AdamW
@@ -193,14 +196,16 @@ def test_adamw_matches_torch(student, public_rng, spec, surface):
         got = student_adamw_run(student, theta0, grads, lr=0.01)
         expected = torch_trajectory(lambda ps: torch.optim.AdamW(ps, lr=0.01), theta0, grads)
         for t, (a, e) in enumerate(zip(got, expected, strict=True), 1):
-            assert_close(a, e, tol, f"adamw(lr=0.01) with the default hyperparameters vs torch AdamW: step {t} of 100",
-                         reveal=True)
+            with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE["adamw"], got[:t], theta0, grads, tol,
+                                        lr=0.01):
+                assert_close(a, e, tol, f"adamw(lr=0.01) with the default hyperparameters vs torch AdamW: "
+                             f"step {t} of 100", reveal=True)
     else:
         # 300 steps on the banana, teacher-forced: at each step your adamw gets torch's θ and its own state
         hyper = {"lr": 0.02, "weight_decay": 0.3, "beta1": 0.9, "beta2": 0.99, "eps": 1e-6}
         trajectory_check(student.adamw, torch_step(torch_adamw), rosenbrock_grad, np.array([-1.5, 2.0]), 300, tol,
                          f"adamw({', '.join(f'{k}={v}' for k, v in hyper.items())}) on Rosenbrock vs torch AdamW",
-                         reveal=True, **hyper)
+                         reveal=True, mistakes=mistakes.CATALOGUE["adamw"], **hyper)
 
 
 def test_adamw_is_not_adam_on_l2(student, public_rng, spec):
@@ -270,17 +275,21 @@ def test_purity(student, public_rng, spec):
     g = grads[0]
     result = student.call("l2_grad", g, theta0, lam, echo=True)
     unchanged("l2_grad", ("grad", "theta"), (g, theta0), result.args_after[0][:2])
-    assert_close(result.value, g + 2 * lam * theta0, tol,
-                 "l2_grad = grad + 2 lam theta (purity is credited for correct values only)", reveal=True)
+    with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["l2_grad"], result.value, (g, theta0, lam), tol):
+        assert_close(result.value, g + 2 * lam * theta0, tol,
+                     "l2_grad = grad + 2 lam theta (purity is credited for correct values only)", reveal=True)
 
     result = student.call("sgd_weight_decay", theta0, g, lr, lam, echo=True)
     unchanged("sgd_weight_decay", ("theta", "grad"), (theta0, g), result.args_after[0][:2])
-    assert_close(as_array(result.value, SGD_RESULT, theta0.shape), (1 - 2 * lr * lam) * theta0 - lr * g, tol,
-                 "sgd_weight_decay = (1 - 2 lr lam) theta - lr grad (purity is credited for correct values only)",
-                 reveal=True)
+    got = as_array(result.value, SGD_RESULT, theta0.shape)
+    with common.hint_on_failure(common.value_hint, mistakes.CATALOGUE["sgd_weight_decay"], got, (theta0, g, lr, lam),
+                                tol):
+        assert_close(got, (1 - 2 * lr * lam) * theta0 - lr * g, tol,
+                     "sgd_weight_decay = (1 - 2 lr lam) theta - lr grad (purity is credited for correct values only)",
+                     reveal=True)
 
     expected = torch_trajectory(lambda ps: torch.optim.AdamW(ps, lr=lr), theta0, grads)
-    theta, state = theta0, {}
+    theta, state, walked = theta0, {}, []
     for t, g in enumerate(grads, 1):
         before = (theta.copy(), g.copy(), {k: np.copy(v) for k, v in state.items()})
         result = student.call("adamw", theta, g, state, lr, echo=True)
@@ -291,5 +300,7 @@ def test_purity(student, public_rng, spec):
             raise AssertionError(f"adamw changed the state dict it was given at step {t}; "
                                  "return a new dict instead of updating the old one")
         theta, state = as_step(result.value, f"adamw at step {t}", theta0.shape)
-        assert_close(theta, expected[t - 1], tol,
-                     f"adamw at step {t} (purity is credited for correct steps only)", reveal=True)
+        walked.append(theta)
+        with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE["adamw"], walked, theta0, grads, tol, lr):
+            assert_close(theta, expected[t - 1], tol,
+                         f"adamw at step {t} (purity is credited for correct steps only)", reveal=True)

@@ -1,6 +1,7 @@
 # mutant: conv2d_forward flips the kernel (a true convolution, as in the signal-processing textbook)
 # function: conv2d_forward
 # caught-by: forward_edge_cases, forward_matches_torch, forward_pair_arguments, forward_values, speed
+# hint: a true convolution, the kernel flipped; a convolution layer is a cross-correlation: use w as it is, without reversing its rows and columns
 """Reference solution of the ``conv`` assignment (hidden from students).
 
 A 2-D convolution layer's forward pass, as deep-learning libraries define it: a cross-correlation

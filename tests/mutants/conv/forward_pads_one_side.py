@@ -1,6 +1,7 @@
 # mutant: conv2d_forward puts all 2p rows and columns of zeros on the bottom and right, none on the top and left
 # function: conv2d_forward
 # caught-by: forward_edge_cases, forward_matches_torch, forward_pair_arguments, forward_values, speed
+# hint: zero padding on one side only, all of it below and to the right of the input; pad p rows and columns on each of the four sides
 """Reference solution of the ``conv`` assignment (hidden from students).
 
 A 2-D convolution layer's forward pass, as deep-learning libraries define it: a cross-correlation

@@ -1,6 +1,7 @@
 # mutant: with probability targets the loss is -np.mean(y * log_p), a mean over all N x K entries
 # function: cross_entropy
 # caught-by: batch_mean, cross_entropy_probabilities_matches_torch, cross_entropy_probabilities_values, one_hot_equals_indices, purity
+# hint: a mean over all N x K entries of y log p, which also divides by the number of classes; sum over the classes, then average over the examples
 """Reference solution of the ``cross_entropy`` assignment (hidden from students).
 
 Logits are float64 arrays; a target is either class indices, an integer array of shape (N,), or

@@ -1,6 +1,7 @@
 # mutant: probability targets are replaced by their argmax class (soft labels become hard ones)
 # function: cross_entropy
 # caught-by: cross_entropy_probabilities_matches_torch, cross_entropy_probabilities_values, purity
+# hint: the loss of the most likely class of each target row: with soft labels every class counts
 """Reference solution of the ``cross_entropy`` assignment (hidden from students).
 
 Logits are float64 arrays; a target is either class indices, an integer array of shape (N,), or

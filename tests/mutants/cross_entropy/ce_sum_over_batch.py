@@ -1,6 +1,7 @@
 # mutant: the loss sums over the batch: no 1/N
 # function: cross_entropy
 # caught-by: batch_mean, cross_entropy_indices_matches_torch, cross_entropy_indices_values, cross_entropy_probabilities_matches_torch, cross_entropy_probabilities_values, purity
+# hint: the sum over the batch instead of the mean (the loss is missing its 1/N)
 """Reference solution of the ``cross_entropy`` assignment (hidden from students).
 
 Logits are float64 arrays; a target is either class indices, an integer array of shape (N,), or

@@ -1,6 +1,7 @@
 # mutant: the gradient is softmax(z) - y, without the 1/N of the mean
 # function: cross_entropy_grad
 # caught-by: batch_mean, gradient_matches_numerical, gradient_values, softmax_regression, purity
+# hint: the gradient without the 1/N of the mean, softmax(z) - y instead of (softmax(z) - y) / N
 """Reference solution of the ``cross_entropy`` assignment (hidden from students).
 
 Logits are float64 arrays; a target is either class indices, an integer array of shape (N,), or

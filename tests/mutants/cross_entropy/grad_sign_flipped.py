@@ -1,6 +1,7 @@
 # mutant: the gradient has the wrong sign: (y - softmax(z)) / N
 # function: cross_entropy_grad
 # caught-by: gradient_matches_numerical, gradient_values, softmax_regression, purity
+# hint: the gradient with its sign flipped, (y - softmax(z)) / N instead of (softmax(z) - y) / N
 """Reference solution of the ``cross_entropy`` assignment (hidden from students).
 
 Logits are float64 arrays; a target is either class indices, an integer array of shape (N,), or

@@ -1,6 +1,7 @@
 # mutant: draws one lambda for x and another for y (two rng.beta calls), returns the one of x
 # function: mixup
 # caught-by: label_mixture, seeded_draws, values
+# hint: two different lambdas, one drawn for the inputs and another for the labels; draw one lambda and blend x and y with it alike
 """Reference solution of the ``mixup`` assignment (hidden from students).
 
 mixup blends each example of a batch with another one of the same batch, and blends the labels the

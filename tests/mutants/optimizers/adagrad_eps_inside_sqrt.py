@@ -1,6 +1,7 @@
 # mutant: Adagrad puts eps inside the square root: sqrt(s + eps) instead of sqrt(s) + eps
 # function: adagrad
 # caught-by: adagrad_matches_torch, adagrad_step, adagrad_trajectories, purity
+# hint: Adagrad with eps inside the square root, g / sqrt(s + eps) instead of g / (sqrt(s) + eps)
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

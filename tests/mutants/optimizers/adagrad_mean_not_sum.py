@@ -1,6 +1,7 @@
 # mutant: Adagrad averages the squared gradients (s / t) instead of keeping a running sum
 # function: adagrad
 # caught-by: adagrad_matches_torch, adagrad_step, adagrad_trajectories, adam_reaches_rosenbrock_minimum, purity
+# hint: Adagrad with the mean of the squared gradients (s / t) instead of their running sum
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: Adam's bias correction uses beta**(t + 1), one step late
 # function: adam
 # caught-by: adam_matches_torch, adam_step, adam_trajectories, purity
+# hint: Adam with the bias correction one step ahead, 1 - beta**(t + 1) instead of 1 - beta**t (t is 1 on the first call)
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

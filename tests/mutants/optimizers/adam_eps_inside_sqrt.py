@@ -1,6 +1,7 @@
 # mutant: Adam puts eps inside the square root: sqrt(v_hat + eps)
 # function: adam
 # caught-by: adam_matches_torch, adam_step, adam_trajectories, adam_without_bias_correction, purity
+# hint: Adam with eps inside the square root, m_hat / sqrt(v_hat + eps) instead of m_hat / (sqrt(v_hat) + eps)
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: Adam always bias-corrects, ignoring bias_correction=False
 # function: adam
 # caught-by: adam_without_bias_correction
+# hint: Adam bias-correcting even when bias_correction is False
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: Adam bias-corrects m but forgets to bias-correct v (v_hat = v)
 # function: adam
 # caught-by: adam_matches_torch, adam_step, adam_trajectories, purity
+# hint: Adam with m bias-corrected but not v (v_hat = v)
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: momentum starts m at 0, so the first step is (1 - beta) g instead of g
 # function: momentum
 # caught-by: momentum_matches_torch, momentum_passes_rastrigin_minima, momentum_step, momentum_trajectories, purity
+# hint: momentum with m started at zero, so that the first step is (1 - beta) g instead of g
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: momentum without dampening: m = beta m + g (PyTorch's default form) instead of beta m + (1 - beta) g
 # function: momentum
 # caught-by: momentum_matches_torch, momentum_passes_rastrigin_minima, momentum_step, momentum_trajectories, purity
+# hint: momentum without dampening, m = beta m + g (PyTorch's default), instead of m = beta m + (1 - beta) g
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

@@ -1,6 +1,7 @@
 # mutant: RMSprop puts eps inside the square root: sqrt(v + eps)
 # function: rmsprop
 # caught-by: purity, rmsprop_properties, rmsprop_step, rmsprop_trajectories
+# hint: RMSprop with eps inside the square root, g / sqrt(v + eps) instead of g / (sqrt(v) + eps)
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

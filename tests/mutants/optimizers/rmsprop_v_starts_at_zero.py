@@ -1,6 +1,7 @@
 # mutant: RMSprop starts v at 0 like torch.optim.RMSprop, so the first step differs from Adagrad's
 # function: rmsprop
 # caught-by: purity, rmsprop_properties, rmsprop_step, rmsprop_trajectories
+# hint: RMSprop with v started at zero as in PyTorch; the assignment starts v at the first squared gradient
 """Reference solution of the ``optimizers`` assignment (hidden from students).
 
 Every step has the signature ``step(theta, grad, state, lr, **hyper) -> (theta_new, state_new)``;

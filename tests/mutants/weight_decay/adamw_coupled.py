@@ -1,6 +1,7 @@
 # mutant: adamw runs Adam on g + weight_decay * theta (L2 coupled into the gradient) instead of decaying theta
 # function: adamw
 # caught-by: adamw_generalizes, adamw_is_not_adam_on_l2, adamw_matches_torch, adamw_step, adamw_trajectories, purity
+# hint: Adam on L + R, the weight decay coupled into the gradient (Adam run on g + weight_decay * theta) instead of AdamW's decoupled decay, theta * (1 - lr * weight_decay) outside Adam's update
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

@@ -1,6 +1,7 @@
 # mutant: adamw takes the Adam step first and decays the result: (theta - lr update)(1 - lr wd)
 # function: adamw
 # caught-by: adamw_generalizes, adamw_matches_torch, adamw_step, adamw_trajectories, purity
+# hint: AdamW with the decay after the Adam step instead of before it
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

@@ -1,6 +1,7 @@
 # mutant: adamw without bias correction: m_hat = m, v_hat = v
 # function: adamw
 # caught-by: adamw_generalizes, adamw_matches_torch, adamw_step, adamw_trajectories, purity
+# hint: AdamW without bias correction (m_hat = m, v_hat = v)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

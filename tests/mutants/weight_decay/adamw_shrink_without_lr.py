@@ -1,6 +1,7 @@
 # mutant: adamw shrinks theta by (1 - weight_decay), forgetting lr
 # function: adamw
 # caught-by: adamw_generalizes, adamw_is_not_adam_on_l2, adamw_matches_torch, adamw_step, adamw_trajectories, purity
+# hint: AdamW with a shrink factor of (1 - weight_decay) instead of (1 - lr * weight_decay)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

@@ -1,6 +1,7 @@
 # mutant: l2_grad adds lam * theta instead of 2 lam theta (the derivative of lam theta**2 halved)
 # function: l2_grad
 # caught-by: gd_on_l2_trajectory, l2_grad_matches_autograd, l2_grad_values, purity, weight_decay_is_l2_for_gd
+# hint: g + lam theta instead of g + 2 lam theta (the derivative of lam theta**2 is 2 lam theta)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

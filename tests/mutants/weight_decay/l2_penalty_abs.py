@@ -1,6 +1,7 @@
 # mutant: l2_penalty sums |theta| (an L1 penalty) instead of theta**2
 # function: l2_penalty
 # caught-by: l2_penalty_matches_torch, l2_penalty_values
+# hint: the L1 penalty lam * sum(|theta|) instead of lam * sum(theta**2)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

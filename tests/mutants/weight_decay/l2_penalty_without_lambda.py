@@ -1,6 +1,7 @@
 # mutant: l2_penalty forgets lam: returns sum(theta**2)
 # function: l2_penalty
 # caught-by: l2_penalty_matches_torch, l2_penalty_values
+# hint: the penalty without lam, sum(theta**2) instead of lam * sum(theta**2)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight

@@ -1,6 +1,7 @@
 # mutant: sgd_weight_decay shrinks by (1 - lr lam) instead of (1 - 2 lr lam)
 # function: sgd_weight_decay
 # caught-by: gd_on_l2_trajectory, purity, sgd_weight_decay_generalizes, sgd_weight_decay_step, weight_decay_is_l2_for_gd
+# hint: gradient descent with a shrink factor of (1 - lr lam) instead of (1 - 2 lr lam)
 """Reference solution of the ``weight_decay`` assignment (hidden from students).
 
 L2 regularization and weight decay: the penalty and its gradient, gradient descent with weight
