@@ -275,7 +275,8 @@ def split_stub(stub: str) -> tuple[str, list[str]]:
 
 def generate(course_root: Path, out: Path | None = None) -> list[Path]:
     """Write ``<module>.py`` and ``<module>.ipynb`` of every assignment of the course into ``out``
-    (default: ``<course>/student_template``); the paths written, in order."""
+    (default: ``<course>/student_template``), and the student-visible part of the assignment (spec,
+    README, visible checks) into ``out/assignments/<name>/``; the paths written, in order."""
     out = Path(out) if out is not None else Path(course_root) / TEMPLATE_DIR
     written = []
     for name in list_assignments(Path(course_root)):
@@ -291,4 +292,26 @@ def generate(course_root: Path, out: Path | None = None) -> list[Path]:
         for target, text in ((out / f"{spec.module}.py", stub), (out / f"{spec.module}.ipynb", notebook)):
             target.write_text(text, encoding="utf-8")
             written.append(target)
+        written += _visible_part(assignment, out / "assignments" / name)
+    return written
+
+
+def _visible_part(assignment, target: Path) -> list[Path]:
+    """What a student's own ``grader --course . check`` needs of an assignment: its spec, its README
+    and its checks folder without the hidden checks (``test_hidden.py``), copied byte for byte. A stale
+    file of an earlier generation is removed, so the folder is exactly this."""
+    sources = [assignment.folder / "assignment.toml", assignment.folder / "README.md"]
+    sources += sorted(p for p in assignment.checks_dir.glob("*.py") if p.name != "test_hidden.py")
+    wanted = {target / p.relative_to(assignment.folder) for p in sources if p.is_file()}
+    if target.exists():
+        for old in target.rglob("*"):
+            if old.is_file() and old not in wanted:
+                old.unlink()
+    written = []
+    for source in sources:
+        if source.is_file():
+            copy = target / source.relative_to(assignment.folder)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(source.read_bytes())
+            written.append(copy)
     return written

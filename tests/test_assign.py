@@ -47,8 +47,11 @@ def student_functions(assignment) -> list[str]:
 def test_the_committed_templates_are_what_grader_assign_generates(generated):
     """Is every committed student_template/*.py and *.ipynb byte for byte what `grader assign` writes, with no
     file missing or left over?"""
-    made = sorted(p.name for p in generated.iterdir())
-    committed = sorted(p.name for p in TEMPLATES.iterdir() if p.suffix in (".py", ".ipynb"))
+    def files(root: Path) -> list[str]:
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                      if p.is_file() and ".github" not in p.parts and "__pycache__" not in p.parts)
+
+    made, committed = files(generated), files(TEMPLATES)
     assert made == committed, (f"student_template/ holds {committed}, grader assign writes {made}: run "
                                "`grader assign` and commit student_template/ (remove the files of a removed assignment)")
     stale = [name for name in made if (generated / name).read_bytes() != (TEMPLATES / name).read_bytes()]
@@ -59,8 +62,9 @@ def test_the_committed_templates_are_what_grader_assign_generates(generated):
 def test_generating_twice_gives_the_same_bytes(generated, tmp_path):
     """Is the output deterministic (fixed cell ids, no timestamps), so regenerating changes nothing?"""
     written = generate(ROOT, tmp_path)
-    assert sorted(p.name for p in written) == sorted(p.name for p in generated.iterdir())
-    assert all(p.read_bytes() == (generated / p.name).read_bytes() for p in written)
+    assert sorted(str(p.relative_to(tmp_path)) for p in written) == sorted(
+        str(p.relative_to(generated)) for p in generated.rglob("*") if p.is_file())
+    assert all(p.read_bytes() == (generated / p.relative_to(tmp_path)).read_bytes() for p in written)
 
 
 # --------------------------------------------------------------------------- (b) the stubs
@@ -256,9 +260,23 @@ def test_a_forgotten_solution_marker_stops_generation(tmp_path, capsys):
 
 
 def test_grader_assign_writes_and_prints_each_file(tmp_path, capsys):
-    """Does `grader assign --out DIR` exit 0 and print the two files of every assignment?"""
+    """Does `grader assign --out DIR` exit 0 and print every file it writes: the two of every
+    assignment, and its visible part?"""
     assert cli.main(["assign", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.splitlines()
     modules = [load_assignment(a, ROOT).spec.module for a in ASSIGNMENTS]
-    assert sorted(printed) == sorted(f"wrote {tmp_path / m}{ext}" for m in modules for ext in (".py", ".ipynb"))
+    top = sorted(line for line in printed if "/assignments/" not in line)
+    assert top == sorted(f"wrote {tmp_path / m}{ext}" for m in modules for ext in (".py", ".ipynb"))
+    written = sorted(f"wrote {p}" for p in (tmp_path / "assignments").rglob("*") if p.is_file())
+    assert sorted(line for line in printed if "/assignments/" in line) == written
     assert all((tmp_path / f"{m}.ipynb").is_file() for m in modules)
+
+
+def test_the_visible_part_of_an_assignment_has_no_hidden_checks(generated):
+    """The template carries each assignment's spec and visible checks for the student's own `grader
+    check`; is no hidden check file (nor the reference) among them?"""
+    names = {p.name for p in (generated / "assignments").rglob("*") if p.is_file()}
+    assert "test_visible.py" in names and "assignment.toml" in names
+    assert "test_hidden.py" not in names
+    assert not any(p.suffix == ".py" and "reference" in p.parts for p in generated.rglob("*"))
+
