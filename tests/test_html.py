@@ -51,7 +51,8 @@ def mallory(tmp_path_factory) -> Report:
 def test_the_page_of_a_failing_submission_has_its_score_checks_and_paths(mallory):
     demo = next(c for c in mallory.checks if c.name == "momentum_passes_rastrigin_minima")
     assert demo.status == "failed" and demo.visibility == "hidden"
-    assert [(f["kind"], f["surface"], f["public"]) for f in demo.figures] == [("path", "rastrigin", True)]
+    assert [(f["kind"], f["surface"], f["public"]) for f in demo.figures] == [("path", "rastrigin", True)] * 2
+    assert [f["title"].split()[0] for f in demo.figures] == ["momentum", "RMSprop"]  # RMSprop's drawn too
     path = np.array(demo.figures[0]["student"], dtype=float)
     assert path.shape[1] == 2 and np.allclose(path[0], (-4.5, 4.5))  # the lecture's start
 

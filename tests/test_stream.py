@@ -335,3 +335,34 @@ def test_trajectory_check_names_a_known_mistake_it_matches(student):
         trajectory_check(s.step, reference, rosenbrock_grad, np.array([0.5, 0.5]), 30, tol, "step",
                          mistakes={"doubled steps": doubled}, lr=1e-3)
     assert "match" not in str(caught.value)
+
+
+def test_a_fork_server_that_died_is_replaced_and_the_submission_does_not_pay(student, capfd, monkeypatch):
+    """The fork server is the grader's: if it dies between two submissions (after the judge last saw
+    it alive), is the next one forked by a fresh server, the incident said on stderr, instead of the
+    submission's checks failing?"""
+    import os
+    import signal
+
+    from grader.sandbox import forkserver
+
+    first = student(STEPS)
+    assert first.calls_so_far() == []
+    first.close()
+    (dead,) = [v for v in forkserver._servers.values() if v.pid == os.getpid() and v.alive and not v.with_torch
+               and v.isolation.namespaces == first._worker.isolation.namespaces]
+    os.killpg(dead.proc.pid, signal.SIGKILL)
+    dead.proc.wait(timeout=10)
+    real = forkserver.ForkServer.alive
+    seen = []  # the judge looks once before it is told: the server still seems alive then
+
+    def alive(self):
+        if self is dead and not seen:
+            seen.append(self)
+            return True
+        return real.fget(self)
+
+    monkeypatch.setattr(forkserver.ForkServer, "alive", property(alive))
+    second = student(STEPS)
+    assert second.calls_so_far() == []
+    assert seen and "starting a new fork server" in capfd.readouterr().err

@@ -99,7 +99,7 @@ class ForkServer:
             else:
                 command |= {"dir": str(workdir), "env": scrubbed_env(str(workdir), str(workdir))}
             try:
-                socket.send_fds(self._sock, [json.dumps(command).encode()], list(fds))
+                self._send(command, list(fds), "forking")
                 pid = self._receive(30.0, "forking")["pid"]
             finally:
                 if self.isolation.namespaces:
@@ -113,7 +113,7 @@ class ForkServer:
         its answer (that no process survived) is read before the next command or by ``settle``."""
         with self._lock:
             self._settle()
-            socket.send_fds(self._sock, [json.dumps({"op": "stop", "pid": pid, "grace": grace}).encode()], [])
+            self._send({"op": "stop", "pid": pid, "grace": grace}, [], "stopping a child")
             if not wait:
                 self._stopping = True
                 return None
@@ -136,6 +136,15 @@ class ForkServer:
         if answer.get("survivors"):
             raise ForkServerError(f"{answer['survivors']} processes of sandbox uid {self.uid} survived a kill")
 
+    def _send(self, command: dict, fds: list[int], doing: str) -> None:
+        try:
+            socket.send_fds(self._sock, [json.dumps(command).encode()], fds)
+        except OSError as exc:  # it died (a broken pipe): the grader's problem, reported as such
+            log = self.log_tail()
+            self.close()
+            raise ForkServerError(f"the fork server is gone (status {self.proc.returncode}) while {doing}: {exc}; "
+                                  f"{log}") from None
+
     def _receive(self, timeout: float, doing: str) -> dict:
         self._sock.settimeout(timeout)
         try:
@@ -144,8 +153,9 @@ class ForkServer:
             self.close()
             raise ForkServerError(f"the fork server did not answer while {doing}: {exc}") from None
         if not data:
+            log = self.log_tail()  # before close(), which removes the log with the scratch folder
             self.close()
-            raise ForkServerError(f"the fork server exited while {doing}: {self.log_tail()}")
+            raise ForkServerError(f"the fork server exited (status {self.proc.returncode}) while {doing}: {log}")
         return json.loads(data)
 
     def log_tail(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,13 +64,23 @@ class Worker:
         self._rep_r, rep_w = os.pipe()
         limits = self.limits
         sandboxed = self.isolation.namespaces
-        self._server = forkserver.server(self.isolation, max(1, limits.file_bytes >> 20), _mentions_torch(self.workdir))
         output = os.open(self.output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        command = (self.workdir, self.module,
+                   [limits.cpu_seconds, limits.memory_bytes, limits.file_bytes, limits.processes if sandboxed else 0],
+                   limits.result_bytes, self.forbidden, (req_r, rep_w, output))
         try:
-            self.pid = self._server.spawn(
-                self.workdir, self.module,
-                [limits.cpu_seconds, limits.memory_bytes, limits.file_bytes, limits.processes if sandboxed else 0],
-                limits.result_bytes, self.forbidden, (req_r, rep_w, output))
+            for attempt in (1, 2):
+                self._server = forkserver.server(self.isolation, max(1, limits.file_bytes >> 20),
+                                                 _mentions_torch(self.workdir))
+                try:
+                    self.pid = self._server.spawn(*command)
+                    break
+                except forkserver.ForkServerError as exc:
+                    if attempt == 2 or self._server.alive:
+                        raise
+                    # The fork server died (seen rarely, while it stopped the previous child): say so, and
+                    # let server() start a fresh one; the submission must not pay for the grader's hiccup.
+                    print(f"grader: {exc}; starting a new fork server", file=sys.stderr)
         finally:
             for fd in (req_r, rep_w, output):
                 os.close(fd)
