@@ -82,6 +82,7 @@ class Zygote:
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.worker = _load("worker")
         self.worker.preload()
+        self._reaped: dict[int, int] = {}  # pid -> wait status, of children _reap collected during a stop
 
     def run(self) -> None:
         if not self.confined:  # unconfined, orphans of a child come back to us to be reaped
@@ -199,27 +200,34 @@ class Zygote:
     # ---------------------------------------------------------------------------------- stop
 
     def stop(self, pid: int, grace: float) -> dict:
-        status = None
+        status, gone = None, False
         deadline = time.monotonic() + grace
         while True:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-            if done:
-                status = raw
-                break
-            if time.monotonic() >= deadline:
+            status, gone = self._wait(pid)
+            if gone or time.monotonic() >= deadline:
                 break
             time.sleep(0.002)
         for _ in range(500):  # ~2 s at most
             alive = self._kill_all(pid)
-            if status is None:
-                done, raw = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    status = raw
+            if not gone:
+                status, gone = self._wait(pid)
             self._reap()
-            if not alive and status is not None:
+            if not alive and gone:
                 break
             time.sleep(0.0005 if _ < 8 else 0.004)  # a killed process is usually gone within a millisecond
+        self._reaped.clear()
         return {"status": status, "survivors": len(self._processes()) if self.confined else 0}
+
+    def _wait(self, pid: int) -> tuple[int | None, bool]:
+        """``(its wait status, whether it is gone)``. ``_reap`` may have collected it first: between a
+        ``waitpid(pid)`` that found it running and the next, it can die and be reaped with the rest."""
+        if pid in self._reaped:
+            return self._reaped[pid], True
+        try:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not our child any more, and its status is lost
+            return None, True
+        return (raw, True) if done else (None, False)
 
     def _kill_all(self, pid: int) -> int:
         if not self.confined:
@@ -254,13 +262,15 @@ class Zygote:
         return found
 
     def _reap(self) -> None:
+        """Collect every child that ended (the stopped child's own processes, orphans), keeping statuses."""
         while True:
             try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            self._reaped[pid] = status
 
 
 def _open_fds() -> list[int]:
