@@ -298,10 +298,13 @@ def generate(course_root: Path, out: Path | None = None) -> list[Path]:
 
 def _visible_part(assignment, target: Path) -> list[Path]:
     """What a student's own ``grader --course . check`` needs of an assignment: its spec, its README
-    and its checks folder without the hidden checks (``test_hidden.py``), copied byte for byte. A stale
+    and its checks folder without the hidden checks (``test_hidden.py``) and the catalogue of known
+    mistakes (``mistakes.py``), copied byte for byte. A stale
     file of an earlier generation is removed, so the folder is exactly this."""
     sources = [assignment.folder / "assignment.toml", assignment.folder / "README.md"]
-    sources += sorted(p for p in assignment.checks_dir.glob("*.py") if p.name != "test_hidden.py")
+    # Not the hidden checks, nor the catalogue of known mistakes (right formulas with one thing changed):
+    # grader.testing.load_mistakes gives the visible checks an empty one where it is absent.
+    sources += sorted(p for p in assignment.checks_dir.glob("*.py") if p.name not in ("test_hidden.py", "mistakes.py"))
     wanted = {target / p.relative_to(assignment.folder) for p in sources if p.is_file()}
     if target.exists():
         for old in target.rglob("*"):

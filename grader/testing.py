@@ -8,9 +8,11 @@ inputs or the expected numbers.
 from __future__ import annotations
 
 import importlib.util
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -30,6 +32,16 @@ def load_sibling(check_file: str, name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_mistakes(check_file: str):
+    """The assignment's catalogue of known mistakes (``checks/mistakes.py``: ``CATALOGUE`` maps a
+    function to ``{description: wrong version}``), or an empty one where the file is absent. A
+    student's copy of the checks (``student_template/assignments/``) does not carry it: its wrong
+    versions are the right formulas with one thing changed, as good as the reference."""
+    if Path(check_file).with_name("mistakes.py").is_file():
+        return load_sibling(check_file, "mistakes")
+    return SimpleNamespace(CATALOGUE=defaultdict(dict))
 
 
 def relative_error(a, b) -> np.ndarray:
@@ -412,7 +424,7 @@ def one_by_one(results: Iterable) -> Iterator:
         raise fault
 
 
-__all__ = ["load_sibling", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
+__all__ = ["load_sibling", "load_mistakes", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
            "assert_each_close",
            "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "matching_mistake", "torch_trajectory", "run_optimizer", "start_optimizer",
            "BadResult"]

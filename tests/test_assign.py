@@ -278,5 +278,6 @@ def test_the_visible_part_of_an_assignment_has_no_hidden_checks(generated):
     names = {p.name for p in (generated / "assignments").rglob("*") if p.is_file()}
     assert "test_visible.py" in names and "assignment.toml" in names
     assert "test_hidden.py" not in names
+    assert "mistakes.py" not in names  # wrong versions one change away from the right ones
     assert not any(p.suffix == ".py" and "reference" in p.parts for p in generated.rglob("*"))
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import load_sibling, matching_mistake, one_by_one  # noqa: F401 - one_by_one: shared
+from grader.testing import load_mistakes, load_sibling, matching_mistake, one_by_one  # noqa: F401 - one_by_one: shared
 
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 
 def pair(value) -> tuple[int, int]:

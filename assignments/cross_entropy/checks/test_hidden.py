@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import as_array, as_float, assert_close, load_sibling, numerical_grad, relative_error
+from grader.testing import (
+    as_array,
+    as_float,
+    assert_close,
+    load_mistakes,
+    load_sibling,
+    numerical_grad,
+    relative_error,
+)
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 
 def probability_targets(rng, n: int, k: int) -> np.ndarray:

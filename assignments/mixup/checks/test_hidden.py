@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from grader.testing import load_sibling, matching_mistake
+from grader.testing import load_mistakes, load_sibling, matching_mistake
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 # ------------------------------------------------------------------------------------- values
 

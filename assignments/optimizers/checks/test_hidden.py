@@ -15,6 +15,7 @@ from grader.testing import (
     as_float,
     as_step,
     assert_close,
+    load_mistakes,
     load_sibling,
     run_optimizer,
     start_optimizer,
@@ -23,7 +24,7 @@ from grader.testing import (
 )
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 OPTIMIZERS = ("adagrad", "rmsprop", "momentum", "adam")
 

@@ -10,10 +10,18 @@ import numpy as np
 from numpy.polynomial.legendre import legvander
 
 from grader.surfaces import LinearRegression, rastrigin_grad, rosenbrock_grad
-from grader.testing import as_array, as_float, as_step, assert_close, load_sibling, trajectory_check
+from grader.testing import (
+    as_array,
+    as_float,
+    as_step,
+    assert_close,
+    load_mistakes,
+    load_sibling,
+    trajectory_check,
+)
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 SGD_RESULT = common.SGD_RESULT
 
 

@@ -22,13 +22,14 @@ from grader.testing import (
     as_array,
     as_float,
     assert_close,
+    load_mistakes,
     load_sibling,
     numerical_grad,
     relative_error,
 )
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 # ------------------------------------------------------------------------------ PyTorch oracles
 

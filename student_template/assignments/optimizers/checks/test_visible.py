@@ -11,10 +11,18 @@ import numpy as np
 import pytest
 import torch
 
-from grader.testing import as_float, as_step, assert_close, assert_each_close, load_sibling, torch_trajectory
+from grader.testing import (
+    as_float,
+    as_step,
+    assert_close,
+    assert_each_close,
+    load_mistakes,
+    load_sibling,
+    torch_trajectory,
+)
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 
 def random_gradients(rng, steps: int, shape=(6,)) -> list[np.ndarray]:

@@ -22,6 +22,7 @@ from grader.testing import (
     as_float,
     as_step,
     assert_close,
+    load_mistakes,
     load_sibling,
     relative_error,
     torch_trajectory,
@@ -29,7 +30,7 @@ from grader.testing import (
 )
 
 common = load_sibling(__file__, "common")
-mistakes = load_sibling(__file__, "mistakes")
+mistakes = load_mistakes(__file__)
 
 # ------------------------------------------------------------------------------------ helpers
 
