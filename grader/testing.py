@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -224,7 +224,7 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
         try:
             assert_each_close(got, path[1:], tol, lambda t: f"{what}: step {t} of {steps}", reveal=reveal)
         except AssertionError as exc:
-            hint = _trajectory_mistake(mistakes or {}, got, path, grads, tol, hyper)
+            hint = forced_hint(mistakes or {}, got, path, grads, tol, **hyper)
             if hint is None:
                 raise
             raise AssertionError(f"{exc}; {hint}") from None
@@ -233,24 +233,6 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
         return path
 
     return finish
-
-
-def _trajectory_mistake(mistakes: Mapping[str, Callable], got: list[np.ndarray], path: list[np.ndarray],
-                        grads: list[np.ndarray], tol: Tolerance, hyper: dict) -> str | None:
-    """The first known mistake whose teacher-forced steps match every step the student returned,
-    as "your values match <its description>"; ``None`` if none does."""
-    for description, wrong in mistakes.items():
-        state: dict = {}
-        outs = []
-        try:
-            for theta, g in zip(path[:len(got)], grads, strict=False):
-                value, state = wrong(theta, g, state, **hyper)
-                outs.append(np.asarray(value, dtype=np.float64))
-        except Exception:  # noqa: BLE001 - a catalogue entry that cannot run on these inputs matches nothing
-            continue
-        if _all_close(got, outs, tol):
-            return f"your values match {description}"
-    return None
 
 
 def _all_close(actuals: Sequence[np.ndarray], expecteds: Sequence[np.ndarray], tol: Tolerance) -> bool:
@@ -275,6 +257,72 @@ def matching_mistake(actual, candidates: Mapping[str, object], tol: Tolerance) -
         if expected.shape == actual.shape and _all_close([actual], [expected], tol):
             return f"your values match {description}"
     return None
+
+
+@contextmanager
+def hint_on_failure(hint: Callable[..., str | None], /, *args, **kwargs) -> Iterator[None]:
+    """A failed comparison inside the block gets ``hint(*args, **kwargs)`` ("your values match ...")
+    appended to its message; ``hint`` runs only then, so a passing check never computes the known mistakes."""
+    try:
+        yield
+    except AssertionError as exc:
+        found = hint(*args, **kwargs)
+        if found is None:
+            raise
+        raise AssertionError(f"{exc}; {found}") from None
+
+
+def value_hint(mistakes: Mapping[str, Callable], got, args: tuple, tol: Tolerance) -> str | None:
+    """The first known mistake (``{description: wrong function}``) whose value on the student's arguments
+    ``args`` is the student's ``got``, as "your values match <its description>"."""
+    candidates = {}
+    for description, wrong in mistakes.items():
+        try:
+            candidates[description] = wrong(*args)
+        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
+            continue
+    return matching_mistake(got, candidates, tol)
+
+
+def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], thetas: Sequence[np.ndarray],
+                grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
+    """The first known mistake (a wrong optimizer step) that, given θ from ``thetas`` and the gradient from
+    ``grads`` at each call (teacher-forced, as the student's calls were) and its own state, returns every θ
+    in ``got``."""
+    def forced(wrong):
+        state, out = {}, []
+        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
+            value, state = wrong(theta, g, state, *args, **hyper)
+            out.append(value)
+        return out
+
+    return _first_match(mistakes, got, forced, tol)
+
+
+def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], theta0: np.ndarray,
+                  grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
+    """The first known mistake that, walking from ``theta0`` on its own θ and state and fed ``grads`` (as
+    the student's steps were), returns every θ in ``got``."""
+    def walk(wrong):
+        theta, state, out = theta0, {}, []
+        for g in grads[:len(got)]:
+            theta, state = wrong(theta, g, state, *args, **hyper)
+            out.append(theta)
+        return out
+
+    return _first_match(mistakes, got, walk, tol)
+
+
+def _first_match(mistakes: Mapping[str, Callable], got: Sequence, steps_of: Callable, tol: Tolerance) -> str | None:
+    if not len(got):
+        return None
+    candidates = {}
+    for description, wrong in mistakes.items():
+        try:
+            candidates[description] = np.stack([np.asarray(x, dtype=np.float64) for x in steps_of(wrong)])
+        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
+            continue
+    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
 
 
 def _steps(step, thetas, grads, hyper) -> Iterator:
@@ -426,5 +474,5 @@ def one_by_one(results: Iterable) -> Iterator:
 
 __all__ = ["load_sibling", "load_mistakes", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
            "assert_each_close",
-           "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "matching_mistake", "torch_trajectory", "run_optimizer", "start_optimizer",
+           "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "matching_mistake", "hint_on_failure", "value_hint", "forced_hint", "own_path_hint", "torch_trajectory", "run_optimizer", "start_optimizer",
            "BadResult"]

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
 
-import numpy as np
-
-from grader.spec import Tolerance
-from grader.testing import (
+from grader.testing import (  # noqa: F401 - all but as_array: the checks call them as common.<name>
     as_array,
-    matching_mistake,
-    one_by_one,  # noqa: F401 - shared with the other assignments' checks
+    forced_hint,
+    hint_on_failure,
+    one_by_one,
+    own_path_hint,
+    value_hint,
 )
 
 SGD_RESULT = "sgd_weight_decay's result (the new theta alone: it keeps no state)"
@@ -56,70 +55,6 @@ def l2_grad_steps(l2_grad) -> StatelessSteps:
 
 
 # ------------------------------------------------------------------------ hints from known mistakes
-
-
-@contextmanager
-def hint_on_failure(hint: Callable[..., str | None], /, *args, **kwargs) -> Iterator[None]:
-    """A failed comparison inside the block gets ``hint(*args, **kwargs)`` ("your values match ...")
-    appended to its message; ``hint`` runs only then, so a passing check never computes the known mistakes."""
-    try:
-        yield
-    except AssertionError as exc:
-        found = hint(*args, **kwargs)
-        if found is None:
-            raise
-        raise AssertionError(f"{exc}; {found}") from None
-
-
-def value_hint(mistakes: Mapping[str, Callable], got, args: tuple, tol: Tolerance) -> str | None:
-    """The first known mistake whose value on the student's arguments ``args`` is the student's ``got``."""
-    candidates = {}
-    for description, wrong in mistakes.items():
-        try:
-            candidates[description] = wrong(*args)
-        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
-            continue
-    return matching_mistake(got, candidates, tol)
-
-
-def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], thetas: Sequence[np.ndarray],
-                grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
-    """The first known mistake that, given θ from ``thetas`` and the gradient from ``grads`` at each call
-    (teacher-forced, as the student's calls were) and its own state, returns every θ in ``got``."""
-    def forced(wrong):
-        state, out = {}, []
-        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
-            value, state = wrong(theta, g, state, *args, **hyper)
-            out.append(value)
-        return out
-
-    return _first_match(mistakes, got, forced, tol)
-
-
-def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], theta0: np.ndarray,
-                  grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
-    """The first known mistake that, walking from ``theta0`` on its own θ and state and fed ``grads`` (as
-    the student's steps were), returns every θ in ``got``."""
-    def walk(wrong):
-        theta, state, out = theta0, {}, []
-        for g in grads[:len(got)]:
-            theta, state = wrong(theta, g, state, *args, **hyper)
-            out.append(theta)
-        return out
-
-    return _first_match(mistakes, got, walk, tol)
-
-
-def _first_match(mistakes, got, steps_of, tol) -> str | None:
-    if not len(got):
-        return None
-    candidates = {}
-    for description, wrong in mistakes.items():
-        try:
-            candidates[description] = np.stack([np.asarray(x, dtype=np.float64) for x in steps_of(wrong)])
-        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
-            continue
-    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
 
 
 def l2_grad_step_mistakes(mistakes: Mapping[str, Callable]) -> dict[str, Callable]:
