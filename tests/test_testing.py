@@ -74,3 +74,91 @@ def test_the_oracle_remembers_a_trajectory_by_its_inputs():
         p.grad = torch.tensor(g)
         optimizer.step()
         np.testing.assert_array_equal(p.detach().numpy(), want)
+
+
+CALLS = []
+
+
+def counted_momentum(theta, grad, state, lr, beta):
+    """The reference's momentum, counting its calls (a plain function: a run of it may be remembered)."""
+    CALLS.append(1)
+    m = beta * state.get("m", np.zeros_like(theta)) + (1 - beta) * grad
+    return theta - lr * m, {"m": m}
+
+
+def test_the_judge_remembers_its_own_runs_of_the_demonstrations():
+    """The reference's runs of a demonstration are the same for every submission: is one computed
+    once, with the same final θ and drawn path each time, recomputed when an input changes, never
+    remembered for a function with a closure, and safe from a caller that edits what it got?"""
+    from grader.sandbox.objectives import rastrigin_grad, rosenbrock_grad
+    from grader.testing import _RUNS, run_optimizer
+
+    _RUNS.clear()
+    CALLS.clear()
+    first_path: list = []
+    first = run_optimizer(counted_momentum, rastrigin_grad, (-4.5, 4.5), 200, "reference", path=first_path,
+                          every=10, lr=0.01, beta=0.98)
+    assert len(CALLS) == 200 and len(first_path) == 1 + 19 + 1  # θ₀, every 10th step before the last, the last
+    first[:] = 99.0
+    first_path[-1][:] = 99.0
+    again_path: list = []
+    again = run_optimizer(counted_momentum, rastrigin_grad, (-4.5, 4.5), 200, "reference", path=again_path,
+                          every=10, lr=0.01, beta=0.98)
+    assert len(CALLS) == 200, "the same run was computed twice"
+    theta, state = np.array([-4.5, 4.5]), {}
+    for _ in range(200):
+        theta, state = counted_momentum(theta, rastrigin_grad(theta), state, lr=0.01, beta=0.98)
+    np.testing.assert_array_equal(again, theta)
+    np.testing.assert_array_equal(again_path[-1], theta)
+    assert len(again_path) == 21 and np.array_equal(again_path[0], [-4.5, 4.5])
+
+    for changed in ({"lr": 0.02, "beta": 0.98}, {"lr": 0.01, "beta": 0.9}):
+        CALLS.clear()
+        run_optimizer(counted_momentum, rastrigin_grad, (-4.5, 4.5), 200, "reference", **changed)
+        assert len(CALLS) == 200
+    run_optimizer(counted_momentum, rastrigin_grad, (-1.5, 2.0), 200, "reference", lr=0.001, beta=0.98)
+    for grad, start, steps in ((rosenbrock_grad, (-1.5, 2.0), 200), (rastrigin_grad, (-1.5, 2.5), 200),
+                               (rastrigin_grad, (-1.5, 2.0), 199)):  # one input differs from the run above
+        CALLS.clear()
+        run_optimizer(counted_momentum, grad, start, steps, "reference", lr=0.001, beta=0.98)
+        assert CALLS, (grad.__name__, start, steps)
+
+    shift = [0.0]
+
+    def closed(theta, grad, state, lr, beta):  # its closure could hold anything: never remembered
+        return counted_momentum(theta, grad, state, lr, beta + shift[0])
+
+    CALLS.clear()
+    for _ in range(2):
+        run_optimizer(closed, rastrigin_grad, (-4.5, 4.5), 50, "reference", lr=0.01, beta=0.98)
+    assert len(CALLS) == 100
+
+
+def test_results_are_compared_as_if_one_at_a_time():
+    """assert_results_close reads a whole stream before comparing: does it still report the first
+    wrong value before a later fault, a fault when everything before it was right, and a refused
+    result by its position?"""
+    from grader.errors import BadResult, StudentError
+    from grader.testing import as_float, assert_results_close
+
+    expected = [0.1 * k for k in range(10)]
+    what = lambda k: f"lr at step {k - 1}"  # noqa: E731
+
+    def stream(values, fault_at=None):
+        for k, v in enumerate(values):
+            if k == fault_at:
+                raise StudentError("ZeroDivisionError: division by zero", ["ZeroDivisionError"])
+            yield v
+
+    assert_results_close(stream(expected), expected, TOL, what, as_float)  # all right: nothing raised
+    wrong = list(expected)
+    wrong[3] = 0.31
+    with pytest.raises(AssertionError, match=r"^lr at step 3: the value is off by a relative error"):
+        assert_results_close(stream(wrong, fault_at=6), expected, TOL, what, as_float)
+    with pytest.raises(StudentError, match="division by zero"):
+        assert_results_close(stream(expected, fault_at=6), expected, TOL, what, as_float)
+    refused = [*expected[:4], "0.4", *expected[5:]]
+    with pytest.raises(BadResult, match=r"^lr at step 4 should be a number, got a str"):
+        assert_results_close(stream(refused), expected, TOL, what, as_float)
+    with pytest.raises(AssertionError, match=r"^lr at step 2: "):
+        assert_results_close(stream([*expected[:2], 0.5, *expected[3:4], "x"]), expected, TOL, what, as_float)

@@ -15,6 +15,7 @@ from grader.testing import (
     as_float,
     as_step,
     assert_close,
+    assert_results_close,
     load_mistakes,
     load_sibling,
     run_optimizer,
@@ -157,14 +158,13 @@ def test_warmup_cosine_values(student, reference, rng, spec):
     settings += [(0, int(rng.integers(10, 100))), (20, 20), (5, 1)]
     schedules = [(10.0 ** rng.uniform(-4, 0), warmup, total) for warmup, total in settings]  # (base_lr, ...)
     calls = [((step, *schedule), {}) for schedule in schedules for step in range(schedule[2] + 5)]
-    with closing(student.warmup_cosine_lr.stream(calls)) as values:  # every step of every schedule, in order,
-        for i, (base, warmup, total) in enumerate(schedules, 1):       # checked as the answers come
-            for step in range(total + 5):
-                expected = reference.warmup_cosine_lr(step, base, warmup, total)
-                got = as_float(next(values), "warmup_cosine_lr")
-                phase = "warm-up" if step < warmup else "cosine decay" if step < total else "after total_steps"
-                assert_close(got, expected, tol,
-                             f"warmup_cosine_lr at step {step}, in the {phase} of schedule {i} of {len(settings)}")
+    expected = [reference.warmup_cosine_lr(step, *schedule) for (step, *schedule), _ in calls]
+    where = [f"warmup_cosine_lr at step {step}, in the "
+             f"{'warm-up' if step < warmup else 'cosine decay' if step < total else 'after total_steps'} "
+             f"of schedule {i} of {len(settings)}"
+             for i, (_, warmup, total) in enumerate(schedules, 1) for step in range(total + 5)]
+    with closing(student.warmup_cosine_lr.stream(calls)) as values:  # every step of every schedule, in order
+        assert_results_close(values, expected, tol, lambda k: where[k - 1], as_float)
 
 
 # The lecture's demonstrations. Every loss is computed here from the θ the student's optimizer reached.
