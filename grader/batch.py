@@ -2,8 +2,9 @@
 
 Each result goes to the SQLite gradebook the moment it exists (``gradebook.py``); a rerun of the same
 command grades only what is missing or changed, so a batch stopped by a crash, ``kill -9`` or Ctrl-C
-finishes where it stopped. The reports on disk, the CSV gradebook and the exports are rendered from
-the database at the end.
+finishes where it stopped. Each submission's HTML page is drawn by the judge that graded it, right
+after its report; the pages a run lacks (a judge could not draw one, a crash, a deleted file), the
+reports on disk, the CSV gradebook and the exports are rendered from the database at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.course import course_root, course_secret, load_assignment
-from grader.exports import write_all, write_html
+from grader.exports import write_all, write_html, write_page
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
 from grader.pool import Settings, default_workers, grade_local
@@ -74,6 +75,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
             console.print(Text(f"{skipped} of {len(jobs)} submissions already graded and unchanged "
                                "(--regrade grades them again)", style="dim"))
         sources = {j.submission: str(j.path) for j in todo}
+        drawn: set[str] = set()  # pages the judges drew as they graded
 
         with _progress(console, len(todo)) as advance:
             def on_report(report: Report) -> None:
@@ -82,12 +84,16 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
                 write_report(report, out)
                 advance()
 
+            def on_page(submission: str, page: str) -> None:
+                write_page(submission, page, out)
+                drawn.add(submission)
+
             if scheduler:
                 from grader.cluster import grade_dask
 
                 grade_dask(scheduler, settings, todo, on_report)
             else:
-                grade_local(settings, todo, on_report, workers=workers or default_workers())
+                grade_local(settings, todo, on_report, workers=workers or default_workers(), on_page=on_page)
         reports = book.reports(task.name, [j.submission for j in jobs])
         everything = book.reports(task.name)
 
@@ -95,7 +101,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
         if not (out / report.submission / "report.json").exists():
             write_report(report, out)
     graded_now = {j.submission for j in todo}
-    write_html_reports([r for r in reports if r.submission in graded_now
+    write_html_reports([r for r in reports if r.submission in graded_now - drawn
                         or not (out / r.submission / "report.html").exists()], out, workers or default_workers())
     write_all(everything, out, task.spec)
     if len(reports) <= TABLE_ROWS:

@@ -486,8 +486,13 @@ def write_html(report: Report, out_dir: Path) -> Path:
     """``out_dir/<id>/report.html``: the student's page, self-contained (``grader.html``)."""
     from grader.html import render  # here, not at the top: grader.html imports this module
 
-    path = _submission_folder(out_dir, report.submission) / "report.html"
-    write_atomic(path, render(report))
+    return write_page(report.submission, render(report), out_dir)
+
+
+def write_page(submission: str, page: str, out_dir: Path) -> Path:
+    """``out_dir/<id>/report.html`` with a page already drawn (by the judge that graded it)."""
+    path = _submission_folder(out_dir, submission) / "report.html"
+    write_atomic(path, page)
     return path
 
 

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -59,25 +60,55 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], *, workers: int = 1) -> None:
-    """Grade ``jobs`` with ``workers`` judge processes (in this process when 1), reports to ``on_report``."""
+OnPage = Callable[[str, str], None]  # (submission, its report.html)
+
+
+def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], *, workers: int = 1,
+                on_page: OnPage | None = None) -> None:
+    """Grade ``jobs`` with ``workers`` judge processes (in this process when 1), reports to ``on_report``.
+
+    With ``on_page``, the judge that graded a submission also draws its HTML page, right after its
+    report, and the page goes to ``on_page`` after the report has gone to ``on_report``: the pictures
+    are drawn in parallel with the other judges' grading, where a page costs about what a grade does.
+    A page that could not be drawn is not sent (the caller draws what it lacks from the gradebook).
+    """
     if not jobs:
         return
     if workers <= 1 or len(jobs) == 1:
         task, iso = settings.load()
         forkserver.prestart(iso, max(1, task.spec.limits.file_bytes >> 20))  # before our own torch import
         single_threaded_torch()
-        grade_stream(task, jobs, on_report, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
+
+        def report_and_page(report: Report) -> None:
+            on_report(report)
+            page = draw_page(report) if on_page else None
+            if page is not None:
+                on_page(report.submission, page)
+
+        grade_stream(task, jobs, report_and_page, secret=settings.secret, isolation=iso,
+                     prestart_torch=settings.torch)
         return
     single_threaded_torch()
-    _Pool(settings, jobs, on_report, min(workers, len(jobs))).run()
+    _Pool(settings, jobs, on_report, min(workers, len(jobs)), on_page).run()
+
+
+def draw_page(report: Report) -> str | None:
+    """``report.html``'s text for ``report`` (``grader.html``), or ``None`` if drawing it failed."""
+    from grader.html import render
+
+    try:
+        return render(report)
+    except Exception:  # noqa: BLE001 - a page is redrawn from the gradebook at the end; the grade is what counts
+        traceback.print_exc(file=sys.stderr)
+        return None
 
 
 class _Pool:
     RETRIES = 1
 
-    def __init__(self, settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], workers: int):
-        self.settings, self.on_report, self.workers = settings, on_report, workers
+    def __init__(self, settings: Settings, jobs: list[Job], on_report: Callable[[Report], None], workers: int,
+                 on_page: OnPage | None = None):
+        self.settings, self.on_report, self.workers, self.on_page = settings, on_report, workers, on_page
         self.queue = list(reversed(jobs))  # pop() from the end: jobs go out in the given order
         self.tries: dict[str, int] = {}
         self.judges: dict[Connection, tuple[multiprocessing.Process, Job | None]] = {}
@@ -107,7 +138,8 @@ class _Pool:
 
     def _start_judge(self) -> None:
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=_judge_main, args=(self.settings, theirs), daemon=True)
+        process = self.context.Process(target=_judge_main, args=(self.settings, theirs, self.on_page is not None),
+                                       daemon=True)
         process.start()
         theirs.close()
         self.judges[ours] = (process, None)
@@ -122,6 +154,8 @@ class _Pool:
         if kind == "report":
             self.on_report(Report.model_validate_json(payload))
             self.judges[conn] = (process, None)
+        elif kind == "page" and self.on_page is not None:
+            self.on_page(*payload)
         elif kind == "next":
             job = self.queue.pop() if self.queue else None
             self.judges[conn] = (process, job)
@@ -147,7 +181,7 @@ class _Pool:
             self._start_judge()
 
 
-def _judge_main(settings: Settings, conn: Connection) -> None:
+def _judge_main(settings: Settings, conn: Connection, pages: bool = False) -> None:
     """A judge: one pytest session over the jobs the parent hands out, until it says there are no more."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us with SIGTERM
@@ -163,8 +197,13 @@ def _judge_main(settings: Settings, conn: Connection) -> None:
                 return
             yield Job(Path(job[0]), job[1])
 
-    grade_stream(task, jobs(), lambda report: conn.send(("report", report.model_dump_json())),
-                 secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
+    def send(report: Report) -> None:
+        conn.send(("report", report.model_dump_json()))  # recorded before its page is drawn
+        page = draw_page(report) if pages else None
+        if page is not None:
+            conn.send(("page", (report.submission, page)))
+
+    grade_stream(task, jobs(), send, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
 
 
 def _die_with_parent() -> None:

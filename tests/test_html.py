@@ -244,6 +244,24 @@ def test_a_batch_writes_a_page_per_submission_and_rewrites_only_what_it_graded(t
     assert (out / "alice" / "report.html").stat().st_mtime_ns == alice  # unchanged: left alone
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_judges_draw_the_pages_the_gradebook_would(tmp_path, monkeypatch, workers):
+    """Pages are drawn by the judge that graded the submission, as it goes: is each the page its
+    report in the gradebook gives, with nothing left to draw at the end?"""
+    import grader.batch
+
+    monkeypatch.setenv("GRADER_SECRET", TEST_SECRET.decode())
+    left: list = []
+    monkeypatch.setattr(grader.batch, "write_html_reports", lambda reports, *_: left.extend(reports))
+    examples = ROOT / "examples" / "optimizers"
+    out = tmp_path / "grades"
+    result = grade_all(assignment="optimizers", submissions=sorted(examples.glob("*.py")), out=out,
+                       course=str(ROOT), workers=workers)
+    assert left == [] and len(result.reports) == 6
+    for report in result.reports:  # from the gradebook
+        assert (out / report.submission / "report.html").read_text() == render(report), report.submission
+
+
 def test_many_pages_are_drawn_by_several_processes(tmp_path):
     path = [[-1.5, 2.0], [0.5, 0.2], [1.0, 1.0]]
     reports = [Report.from_checks(assignment="a", submission=f"s{i}", checks=[CheckResult(
