@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -162,3 +164,54 @@ def test_results_are_compared_as_if_one_at_a_time():
         assert_results_close(stream(refused), expected, TOL, what, as_float)
     with pytest.raises(AssertionError, match=r"^lr at step 2: "):
         assert_results_close(stream([*expected[:2], 0.5, *expected[3:4], "x"]), expected, TOL, what, as_float)
+
+
+LR = 0.1
+NOT_PLAIN = [0.1]
+
+
+def test_torch_trajectories_are_kept_between_runs(tmp_path, monkeypatch):
+    """A trajectory of torch's is stored under the cache folder: does a fresh process (an empty
+    in-memory cache) read it back without running torch, is a changed input or a changed global a
+    new file, is a factory that names a global of unknown identity never stored, and is a damaged
+    file recomputed?"""
+    import grader.testing as testing
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    theta0, grads = np.array([1.0, -2.0]), [np.array([0.5, 0.25]), np.array([-1.0, 2.0])]
+    _ORACLE.clear()
+    first = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, grads)
+    stored = list((tmp_path / "oracle").glob("*.npy"))
+    assert len(stored) == 1
+
+    real = testing._torch_trajectory
+    ran = []
+    monkeypatch.setattr(testing, "_torch_trajectory", lambda *a: ran.append(1) or real(*a))
+    _ORACLE.clear()
+    again = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, grads)
+    assert ran == [] and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+
+    _ORACLE.clear()
+    torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, [grads[0], 2 * grads[1]])
+    monkeypatch.setattr(sys.modules[__name__], "LR", 0.2)
+    changed = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, grads)
+    assert len(ran) == 2 and len(list((tmp_path / "oracle").glob("*.npy"))) == 3
+    assert not np.array_equal(changed[0], first[0])  # lr 0.2, not the stored lr 0.1
+
+    torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=NOT_PLAIN[0]), theta0, grads)
+    assert len(ran) == 3 and len(list((tmp_path / "oracle").glob("*.npy"))) == 3
+
+    stored[0].write_bytes(b"not an array")
+    _ORACLE.clear()
+    monkeypatch.setattr(sys.modules[__name__], "LR", 0.1)
+    repaired = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, grads)
+    assert len(ran) == 4 and all(np.array_equal(a, b) for a, b in zip(first, repaired, strict=True))
+    assert np.array_equal(np.load(stored[0]), np.array(first))
+
+    def adam(ps):  # one function object, a global changed between two calls: two trajectories
+        return torch.optim.Adam(ps, lr=LR)
+
+    before = torch_trajectory(adam, theta0, grads)
+    monkeypatch.setattr(sys.modules[__name__], "LR", 0.3)
+    after = torch_trajectory(adam, theta0, grads)
+    assert not np.array_equal(before[0], after[0])
