@@ -284,7 +284,7 @@ def copy(value, max_bytes: int = 1 << 40):
                 out[key] = v
             elif kind is np.ndarray and v.dtype.str in ALLOWED_DTYPES:
                 size += v.nbytes
-                out[key] = np.array(v, order="C", copy=True)
+                out[key] = v.copy(order="C")
             else:
                 break
         else:
