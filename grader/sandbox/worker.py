@@ -355,7 +355,9 @@ def _walk_on(codec, objectives, value, shape, max_bytes: int) -> list | None:
         return None
     theta = value[0]
     try:
-        if type(theta) is objectives.np.ndarray and theta.dtype.str in codec.ALLOWED_DTYPES:
+        if type(theta) is objectives.np.ndarray and theta.dtype is objectives.FLOAT64:  # continues' common case
+            theta = theta.copy()  # as a round trip would give
+        elif type(theta) is objectives.np.ndarray and theta.dtype.str in codec.ALLOWED_DTYPES:
             theta = theta.astype(objectives.np.float64)  # a copy, as a round trip would give
         else:
             theta = objectives.as_theta(codec.copy(theta, max_bytes))
