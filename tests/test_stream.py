@@ -255,6 +255,30 @@ def test_numbers_come_back_in_order_and_exact(student):
     assert list(s.f.stream([((k,), {"big": True}) for k in ks])) == [10**30 + k for k in ks]
 
 
+def test_numpy_scalars_travel_in_batches_as_the_numbers_they_encode_to(student):
+    """A function that answers np.float64 or np.int64 (np.cos, a sum): do its answers come back as the
+    float or int the codec makes of them, exact, and many to a frame?"""
+    s = student("""
+        import numpy as np
+        def f(k):
+            return np.cos(np.float64(k)) / 3
+        def n(k):
+            return np.int64(k) * 7
+        def f32(k):
+            return np.float32(k) / 4
+        """)
+    ks = list(range(300))
+    before = s._worker.frames if s._worker.alive else 0
+    got = list(s.f.stream([((k,), {}) for k in ks]))
+    assert got == [float(np.cos(np.float64(k)) / 3) for k in ks] and {type(x) for x in got} == {float}
+    assert s._worker.frames - before < 20  # 300 answers, in batches of up to 64
+    ints = list(s.n.stream([((k,), {}) for k in ks]))
+    assert ints == [7 * k for k in ks] and {type(x) for x in ints} == {int}
+    assert list(s.f32.stream([((k,), {}) for k in ks[:5]])) == [float(np.float32(k) / 4) for k in ks[:5]]
+    one = s.f(5)  # a single call: the same number
+    assert one == float(np.cos(5.0) / 3) and type(one) is float
+
+
 def test_requests_sent_ahead_never_deadlock_on_full_pipes(student):
     """Two requests in flight, the first answering megabytes the judge has not read yet and the
     second sending megabytes: does writing the second read the first's answers aside instead of

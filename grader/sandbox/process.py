@@ -54,6 +54,7 @@ class Worker:
         self._generation = 0  # which process of this Worker's is running: requests belong to one
         self._unread: dict[int, Iterator[CallResult]] = {}  # request id -> its answers, not yet read to the end
         self._server: forkserver.ForkServer | None = None
+        self.frames = 0  # frames received: answers travel many to a frame when they can (worker.Replies)
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -271,6 +272,7 @@ class Worker:
             except codec.CodecError as exc:
                 self.stop()
                 raise StudentError(f"unreadable answer while {doing}: {exc}") from None
+            self.frames += 1
             if type(message) is not dict:
                 self.stop()
                 raise StudentError(f"unreadable answer while {doing}")

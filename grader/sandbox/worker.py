@@ -191,9 +191,12 @@ class Replies:
 
     def add(self, call_id: int, i: int, value, seconds: float, step: bool) -> bool:
         """Queue the answer of call ``i``: a step's θ (``step``: an array of numbers, copied now), or
-        else a float or an int. ``False`` if it is not such a value; the caller then sends it in a
+        else a float or an int (a NumPy scalar becomes one, as the codec would make it). ``False`` if it is not such a value; the caller then sends it in a
         frame of its own."""
         kind = type(value)
+        if kind is not float and kind is not int and not step and isinstance(value, (self.np.floating, self.np.integer)):
+            value = float(value) if isinstance(value, self.np.floating) else int(value)  # what the codec sends
+            kind = type(value)
         stacked = step and kind is self.np.ndarray
         if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype.str in self.allowed
                                      or not step and (kind is float or kind is int)):
