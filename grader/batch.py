@@ -93,7 +93,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
 
                 grade_dask(scheduler, settings, todo, on_report)
             else:
-                grade_local(settings, todo, on_report, workers=workers or default_workers(), on_page=on_page)
+                grade_local(settings, todo, on_report, workers=workers or default_workers(len(todo)), on_page=on_page)
         reports = book.reports(task.name, [j.submission for j in jobs])
         everything = book.reports(task.name)
 

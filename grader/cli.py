@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-sandbox", action="store_true",
                        help="instructors only, for trusted code such as the reference: no namespaces or uid drop")
     grade.add_argument("--workers", type=_positive, metavar="N",
-                       help="judge processes grading in parallel (default: one per core)")
+                       help="judge processes grading in parallel (default: one per core, and one per 24 submissions at most)")
     grade.add_argument("--regrade", action="store_true",
                        help="grade every submission again, even those the gradebook has and that did not change")
     grade.add_argument("--scheduler", metavar="ADDRESS",

@@ -170,3 +170,13 @@ def test_torch_work_completes_in_a_child_of_the_warm_fork_server(tmp_path, sandb
             assert trace > 0 and nonzero == 1.0 and threads == 1
     finally:
         worker.stop()
+
+
+def test_a_small_batch_starts_fewer_judges_by_default(monkeypatch):
+    """A judge's start-up costs about what grading 24 submissions does: does the default give one
+    judge per core for a class, and fewer for a handful, and never none?"""
+    from grader import pool
+
+    monkeypatch.setattr(pool.os, "sched_getaffinity", lambda _: set(range(8)))
+    assert pool.default_workers() == 8
+    assert [pool.default_workers(n) for n in (0, 1, 23, 24, 47, 48, 1000)] == [1, 1, 1, 2, 2, 3, 8]
