@@ -67,6 +67,10 @@ class _Refused(Exception):
 
 
 _SCALARS = (float, int, str, bool, type(None))
+# The allowed dtypes as objects, in this machine's byte order: ``dtype in NATIVE_DTYPES`` is a hash
+# lookup (``dtype.str in ALLOWED_DTYPES`` makes a string, six times slower); any other byte order is
+# not in it, and takes the slow path that converts it.
+NATIVE_DTYPES = frozenset(ALLOWED_DTYPES.values())
 
 
 class _Walker:
@@ -282,7 +286,7 @@ def copy(value, max_bytes: int = 1 << 40):
                 break
             if kind in _SCALARS:
                 out[key] = v
-            elif kind is np.ndarray and v.dtype.str in ALLOWED_DTYPES:
+            elif kind is np.ndarray and v.dtype in NATIVE_DTYPES:
                 size += v.nbytes
                 out[key] = v.copy(order="C")
             else:

@@ -168,7 +168,7 @@ class Replies:
         import numpy
 
         self.codec, self.fd, self.max_bytes = codec, fd, max_bytes
-        self.np, self.allowed = numpy, codec.ALLOWED_DTYPES
+        self.np, self.allowed = numpy, codec.NATIVE_DTYPES
         self.lock = threading.Lock()
         self.items: list = []
         self.head: tuple | None = None  # (request id, index of the first queued answer, stacked θs?)
@@ -201,7 +201,7 @@ class Replies:
             value = float(value) if isinstance(value, self.np.floating) else int(value)  # what the codec sends
             kind = type(value)
         stacked = step and kind is self.np.ndarray
-        if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype.str in self.allowed
+        if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype in self.allowed
                                      or not step and (kind is float or kind is int)):
             return False
         with self.lock:
