@@ -277,25 +277,27 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
     columns = request.get("columns") or []
     plain = type(shared) is dict and all(type(v) in (int, float, str, bool, type(None)) for v in shared.values())
     carried = []
+    used_now, clock, add = guard.used, time.perf_counter, replies.add  # a stream makes thousands of calls
     for i, (args, kwargs) in enumerate(calls):
         if kwargs is None:  # the shared keyword arguments, a fresh copy for each call
             kwargs = shared if plain else codec.copy(shared)
         args, kwargs = [{} if type(x) is dict else x for x in args] if same else list(args), dict(kwargs)
         for a, column in columns:
             args[a] = column[i].copy()
-        for (a, _), value in zip(carry if i else (), carried, strict=False):
-            args[a] = value
-        guard.used.clear()
-        start = time.perf_counter()
+        if carried:
+            for (a, _), value in zip(carry, carried, strict=False):
+                args[a] = value
+        used_now.clear()
+        start = clock()
         try:
             value = func(*args, **kwargs)
         except BaseException as exc:
             raised(exc, i)
             return
-        seconds = time.perf_counter() - start
-        used = sorted(guard.used) if guard.used else []
+        seconds = clock() - start
+        used = sorted(used_now) if used_now else []
         step = theta_only and objectives.is_step(value)
-        if used or echo or not replies.add(call_id, i, value[0] if step else value, seconds, step):
+        if used or echo or not add(call_id, i, value[0] if step else value, seconds, step):
             message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
             if step:
                 message["value"], message["theta_only"] = value[0], True
