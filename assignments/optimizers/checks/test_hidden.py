@@ -54,7 +54,9 @@ def gradient_cases(rng):
 def check_two_steps(student, reference, rng, tol, fn: str) -> None:
     """From an empty state, then once more with the state each side returned: the student's two calls
     in one request, its state carried from the first to the second in the worker. A wrong step is
-    compared with the known mistakes' two steps on the same inputs."""
+    compared with the known mistakes' two steps on the same inputs. Every case's request is sent
+    before the first is read: one wait for the worker, not one per case."""
+    cases = []
     for case, shape, scale, defaults in gradient_cases(rng):
         theta = rng.normal(size=shape)
         lr = 10.0 ** rng.uniform(-3, -1)
@@ -69,6 +71,8 @@ def check_two_steps(student, reference, rng, tol, fn: str) -> None:
             theta, state_ref = getattr(reference, fn)(theta, g, state_ref, lr, **hyper)
             expected.append(theta)
         values = common.one_by_one(getattr(student, fn).stream(calls, carry=(2, 1), theta_only=True))
+        cases.append((case, shape, defaults, lr, hyper, expected, thetas, grads, values))
+    for case, shape, defaults, lr, hyper, expected, thetas, grads, values in cases:
         got = []
         for t, (value, want) in enumerate(zip(values, expected, strict=True), 1):
             got.append(as_step(value, fn, shape)[0])
