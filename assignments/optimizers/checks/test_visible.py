@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from grader.errors import StudentError
 from grader.testing import (
     as_float,
     as_step,
@@ -158,7 +159,18 @@ def test_purity(student, public_rng, spec):
         "adam": lambda ps: torch.optim.Adam(ps, lr=0.1),
         "rmsprop": None,  # no PyTorch equivalent: the formula, written out
     }
+    def start(fn: str):
+        """``fn``'s two calls in one request, sent now; what went wrong, to be raised at ``fn``'s turn."""
+        try:
+            return common.one_by_one(student.stream(fn, [((theta0, g, {}, 0.1), {}) for g in grads],
+                                                    carry=[(0, 0), (2, 1)], echo=True))
+        except StudentError as exc:  # fn is missing: the optimizers before it are still checked first
+            return exc
+
+    streams = {fn: start(fn) for fn in oracles}  # every request sent before the first is read
     for fn, make_optimizer in oracles.items():
+        if isinstance(streams[fn], StudentError):
+            raise streams[fn]
         if make_optimizer is None:
             expected, v = [], None
             theta = theta0
@@ -168,9 +180,8 @@ def test_purity(student, public_rng, spec):
         else:
             expected = torch_trajectory(make_optimizer, theta0, grads)
         theta, state, walked = theta0, {}, []
-        for t, g in enumerate(grads, 1):
+        for t, (g, result) in enumerate(zip(grads, streams[fn], strict=False), 1):
             before = (theta.copy(), g.copy(), {k: np.copy(v) for k, v in state.items()})
-            result = student.call(fn, theta, g, state, 0.1, echo=True)
             (theta_after, g_after, state_after, _), _ = result.args_after
             for name, old, new in (("theta", before[0], theta_after), ("grad", before[1], g_after)):
                 if not np.array_equal(old, new):
