@@ -386,13 +386,18 @@ def torch_trajectory(make_optimizer: Callable[[list], object], theta0: np.ndarra
     if out is None:
         out = _torch_trajectory(make_optimizer, theta0, grads)
         _store_oracle(stored, out)
-    if len(_ORACLE) >= 256:
-        _ORACLE.pop(next(iter(_ORACLE)))
-    _ORACLE[key] = [x.copy() for x in out]
+    _remember(_ORACLE, key, [x.copy() for x in out], 256)
     return out
 
 
 _ORACLE: dict = {}  # the oracle's trajectories by their digest
+
+
+def _remember(cache: dict, key, value, limit: int) -> None:
+    """``cache[key] = value``, forgetting the oldest entry when ``cache`` holds ``limit``."""
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def oracle_cache_dir() -> Path:
@@ -567,10 +572,7 @@ def _remembered_run(key: tuple, step, grad, theta: np.ndarray, steps: int, what:
     reference's runs of the lecture's demonstrations, a fifth of a judge's work on optimizers."""
     if key not in _RUNS:
         walked: list | None = [] if path is not None else None
-        final = _run_in_judge(step, grad, theta, steps, what, hyper, walked, every)
-        if len(_RUNS) >= 64:
-            _RUNS.pop(next(iter(_RUNS)))
-        _RUNS[key] = (final, walked)
+        _remember(_RUNS, key, (_run_in_judge(step, grad, theta, steps, what, hyper, walked, every), walked), 64)
     final, walked = _RUNS[key]
     if path is not None:
         path.extend(x.copy() for x in walked)  # θ₀ is there already: start_optimizer put it

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-FLOAT64 = np.dtype(np.float64)  # the dtype of a float64 array is this object
-
 
 def rosenbrock(theta: np.ndarray) -> float:
     """The banana: f(x, y) = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1)."""

@@ -194,12 +194,14 @@ class Replies:
 
     def add(self, call_id: int, i: int, value, seconds: float, step: bool) -> bool:
         """Queue the answer of call ``i``: a step's θ (``step``: an array of numbers, copied now), or
-        else a float or an int (a NumPy scalar becomes one, as the codec would make it). ``False`` if it is not such a value; the caller then sends it in a
-        frame of its own."""
+        else a float or an int (a NumPy scalar becomes one, as the codec would make it). ``False`` if
+        it is not such a value; the caller then sends it in a frame of its own."""
         kind = type(value)
-        if kind is not float and kind is not int and not step and isinstance(value, (self.np.floating, self.np.integer)):
-            value = float(value) if isinstance(value, self.np.floating) else int(value)  # what the codec sends
-            kind = type(value)
+        if not step and kind is not float and kind is not int:  # what the codec would send for a NumPy scalar
+            if isinstance(value, self.np.floating):
+                value, kind = float(value), float
+            elif isinstance(value, self.np.integer):
+                value, kind = int(value), int
         stacked = step and kind is self.np.ndarray
         if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype in self.allowed
                                      or not step and (kind is float or kind is int)):
@@ -363,9 +365,7 @@ def _walk_on(codec, objectives, value, shape, max_bytes: int) -> list | None:
         return None
     theta = value[0]
     try:
-        if type(theta) is objectives.np.ndarray and theta.dtype is objectives.FLOAT64:  # continues' common case
-            theta = theta.copy()  # as a round trip would give
-        elif type(theta) is objectives.np.ndarray and theta.dtype.str in codec.ALLOWED_DTYPES:
+        if type(theta) is objectives.np.ndarray and theta.dtype in codec.NATIVE_DTYPES:
             theta = theta.astype(objectives.np.float64)  # a copy, as a round trip would give
         else:
             theta = objectives.as_theta(codec.copy(theta, max_bytes))
