@@ -28,10 +28,10 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from grader.course import course_root, course_secret, load_assignment
+from grader.course import Assignment, course_root, course_secret, load_assignment
 from grader.exports import write_all, write_html, write_page
 from grader.grade import Job
-from grader.gradebook import Gradebook, assignment_fingerprint, fingerprint
+from grader.gradebook import Gradebook, assignment_fingerprint, exclusive, fingerprint, problem_fingerprint
 from grader.pool import Settings, default_workers, grade_local
 from grader.report import Report, write_report
 from grader.sandbox import isolation
@@ -57,18 +57,26 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     task = load_assignment(assignment, root)
     for path in submissions:
         check_exists(path)
+    with exclusive(out):
+        return _grade_all(task, root, submissions, out, sandbox, workers, regrade, scheduler, console)
+
+
+def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path, sandbox: bool,
+               workers: int | None, regrade: bool, scheduler: str | None, console: Console) -> BatchResult:
     # One path may be a whole class (an LMS export); a class zip is unpacked under out/.unpacked.
-    jobs = [Job(f.path, f.submission) for f in discover(submissions, task.spec.module, out / ".unpacked")]
+    jobs = [Job(f.path, f.submission, f.problem) for f in discover(submissions, task.spec.module, out / ".unpacked")]
     if len(jobs) != len(submissions):
         console.print(Text(f"{len(jobs)} submissions found in {len(submissions)} path(s)", style="dim"))
     task_fp = assignment_fingerprint(task)
-    prints = {job.submission: fingerprint(job.path) for job in jobs}
+    # A job with a problem (a class's link that leads out) is never read, not even to fingerprint it.
+    prints = {job.submission: fingerprint(job.path) if job.problem is None else problem_fingerprint(job.problem)
+              for job in jobs}
 
     with Gradebook(out / "gradebook.sqlite") as book:
         done = book.fingerprints(task.name)
         todo = [j for j in jobs if regrade or done.get(j.submission) != (prints[j.submission], task_fp)]
         skipped = len(jobs) - len(todo)
-        settings = Settings(assignment, str(root), sandbox, course_secret(root), mention([j.path for j in todo], b"torch"))
+        settings = Settings(task.name, str(root), sandbox, course_secret(root), mention([j.path for j in todo if j.problem is None], b"torch"))
         confinement = isolation.detect() if sandbox else isolation.unconfined()
         console.print(Text(confinement.summary(), style="dim"))
         if skipped:

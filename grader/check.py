@@ -12,7 +12,7 @@ from grader.course import course_root, list_assignments, load_assignment
 from grader.errors import UsageError
 from grader.grade import grade_submission
 from grader.sandbox.isolation import Isolation
-from grader.submission import check_exists, submission_id
+from grader.submission import check_gradeable, submission_id
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "forbidden": "magenta"}
 
@@ -25,7 +25,7 @@ def check(*, assignment: str, path: Path | None = None, course: str | None = Non
     console = console or Console(highlight=False)
     task = load_assignment(assignment, course_root(course))
     path = path or _default_path(task.spec.module)
-    check_exists(path)
+    check_gradeable(path)
     # The student's own code on the student's own machine: a plain subprocess, no root needed.
     report = grade_submission(task, path, submission_id(path), visible_only=True, secret=b"visible-checks-only",
                               isolation=Isolation(False, None, "grader check runs your own code"))

@@ -12,7 +12,9 @@ the process that submitted the batch writes the gradebook.
 from __future__ import annotations
 
 import io
+import os
 import queue
+import stat
 import tempfile
 import threading
 import traceback
@@ -22,9 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.errors import SpecError, UsageError
+from grader.files import Tree, TreeError, kind_of, materialize, read_regular
 from grader.grade import Job, failed_report, grade_stream
 from grader.pool import Settings, single_threaded_torch
 from grader.report import Report
+from grader.submission import MAX_ZIP_BYTES, StagingError
 
 
 def grade_dask(address: str, settings: Settings, jobs: list[Job], on_report: Callable[[Report], None]) -> None:
@@ -36,7 +40,7 @@ def grade_dask(address: str, settings: Settings, jobs: list[Job], on_report: Cal
     if not jobs:
         return
     with Client(address, timeout="30s") as client:
-        futures = {client.submit(grade_remote, settings, job.submission, pack(job.path), pure=False,
+        futures = {client.submit(grade_remote, settings, job.submission, *_packed(job), pure=False,
                                  key=f"grade-{job.submission}-{uuid.uuid4().hex[:8]}"): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
@@ -52,14 +56,29 @@ def grade_dask(address: str, settings: Settings, jobs: list[Job], on_report: Cal
 
 
 def pack(path: Path) -> tuple[str, str, bytes]:
-    """A submission as data: ``("file", name, bytes)``, or ``("folder", name, zip bytes)`` for a folder."""
-    if path.is_file():
-        return "file", path.name, path.read_bytes()
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            archive.write(file, file.relative_to(path))
-    return "folder", path.name, buffer.getvalue()
+    """A submission as data: ``("file", name, bytes)``, or ``("folder", name, zip bytes)`` for a folder,
+    its links kept as links (``grader.files``: the worker's staging judges them as a local one would).
+    ``StagingError`` for what cannot travel (a named pipe, a file past the size cap)."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return "file", path.name, read_regular(path, MAX_ZIP_BYTES)
+        if not stat.S_ISDIR(info.st_mode):
+            raise StagingError(f"{path.name} is {kind_of(info.st_mode)}, not a file or a folder: it was not read")
+        buffer = io.BytesIO()
+        with Tree.from_folder(path) as tree, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for relative, node in tree.entries():
+                if node.kind == "file":
+                    archive.writestr(str(relative), tree.read(relative, MAX_ZIP_BYTES))
+                elif node.kind == "link":
+                    member = zipfile.ZipInfo(str(relative))
+                    member.create_system, member.external_attr = 3, (stat.S_IFLNK | 0o777) << 16
+                    archive.writestr(member, node.target.encode("utf-8", "surrogateescape"))
+                elif node.kind == "dir":
+                    archive.writestr(zipfile.ZipInfo(f"{relative}/"), b"")
+        return "folder", path.name, buffer.getvalue()
+    except (OSError, TreeError) as exc:
+        raise StagingError(f"{path.name} cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def unpack(packed: tuple[str, str, bytes], into: Path) -> Path:
@@ -69,26 +88,29 @@ def unpack(packed: tuple[str, str, bytes], into: Path) -> Path:
     if kind == "file":
         target.write_bytes(data)
         return target
-    target.mkdir()
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for member in archive.infolist():
-            parts = Path(member.filename).parts
-            if member.is_dir() or Path(member.filename).is_absolute() or ".." in parts:
-                continue
-            out = target.joinpath(*parts)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(archive.read(member))
+    with Tree.from_zip(data, name) as tree:
+        materialize(tree, target, limit=MAX_ZIP_BYTES)
     return target
 
 
 # ------------------------------------------------------------------------------ on the workers
 
 
-def grade_remote(settings: Settings, submission: str, packed: tuple[str, str, bytes]) -> str:
+def _packed(job: Job) -> tuple[tuple[str, str, bytes], str | None]:
+    """What a task needs of a job: its files as data, and the problem that keeps it from being staged."""
+    if job.problem:
+        return ("file", job.path.name, b""), job.problem
+    try:
+        return pack(job.path), None
+    except StagingError as exc:
+        return ("file", job.path.name, b""), str(exc)
+
+
+def grade_remote(settings: Settings, submission: str, packed: tuple[str, str, bytes], problem: str | None = None) -> str:
     """The task: grade one submission with this process's judge; the report as JSON."""
     with tempfile.TemporaryDirectory(prefix="grader-task-") as tmp:
         path = unpack(packed, Path(tmp))
-        return _judge(settings).grade(Job(path, submission)).model_dump_json()
+        return _judge(settings).grade(Job(path, submission, problem)).model_dump_json()
 
 
 _judges: dict[Settings, _Judge] = {}

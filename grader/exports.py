@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from grader.report import CheckResult, Report, write_atomic
+from grader.report import CheckResult, Report, submission_folder, write_atomic
 from grader.spec import AssignmentSpec
 
 HISTOGRAM_BINS = 10
@@ -478,7 +478,7 @@ def write_all(reports: list[Report], out_dir: Path, spec: AssignmentSpec) -> lis
              write_junit(reports, out_dir / "junit.xml"),
              *write_summary(reports, out_dir, spec.title, spec)]
     for report in _by_id(reports):
-        paths.append(write_gradescope(report, _submission_folder(out_dir, report.submission) / "results.json", spec))
+        paths.append(write_gradescope(report, submission_folder(out_dir, report.submission) / "results.json", spec))
     return paths
 
 
@@ -491,14 +491,6 @@ def write_html(report: Report, out_dir: Path) -> Path:
 
 def write_page(submission: str, page: str, out_dir: Path) -> Path:
     """``out_dir/<id>/report.html`` with a page already drawn (by the judge that graded it)."""
-    path = _submission_folder(out_dir, submission) / "report.html"
+    path = submission_folder(out_dir, submission) / "report.html"
     write_atomic(path, page)
     return path
-
-
-def _submission_folder(out_dir: Path, submission: str) -> Path:
-    """``out_dir/<id>``, refusing an id that is not one plain folder name (it would write elsewhere)."""
-    if submission in ("", ".", "..") or Path(submission).name != submission or "\\" in submission:
-        raise ValueError(f"submission id {submission!r} is not a plain folder name; "
-                         f"refusing to write its results.json outside {out_dir}")
-    return out_dir / submission

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import gc
 import os
+import re
 import sys
 import tempfile
 import time
@@ -30,10 +31,12 @@ JUDGE_INI = Path(__file__).with_name("judge.ini")
 
 @dataclass(frozen=True)
 class Job:
-    """One submission to grade: where it is and its id (the name of its report folder)."""
+    """One submission to grade: where it is and its id (the name of its report folder); ``problem``, when
+    it is known before grading that it cannot be staged (``submission.Found.problem``), says why."""
 
     path: Path
     submission: str
+    problem: str | None = None
 
 
 def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
@@ -96,14 +99,18 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
         workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
         load_error, notes = None, []
         try:
+            if job.problem:
+                raise StagingError(job.problem)
             staged = stage(job.path, spec.module, workdir)
             notes = list(staged.notes)  # a notebook's cells that will not run, and why
             # Parsing runs no code: a syntax error is reported without starting a worker.
-            ast.parse(staged.module_file.read_bytes(), filename=staged.module_file.name)
+            source = staged.module_file.read_bytes()
+            ast.parse(source, filename=staged.module_file.name)
         except StagingError as exc:
             load_error = str(exc)
         except SyntaxError as exc:
-            load_error = f"{spec.module}.py could not be loaded: syntax error at line {exc.lineno}: {exc.msg}"
+            load_error = _not_text(source, spec.module) or (f"{spec.module}.py could not be loaded: syntax error "
+                                                            f"at line {exc.lineno}: {exc.msg}")
         except ValueError as exc:  # a file with NUL bytes
             load_error = f"{spec.module}.py could not be loaded: {exc}"
 
@@ -121,6 +128,21 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
             protections=isolation.protections, notes=notes,
             seconds=round(time.monotonic() - started, 4), boundary_seconds=round(student.ipc_seconds, 4),
         )
+
+
+def _not_text(source: bytes, module: str) -> str | None:
+    """Why ``source`` cannot be Python text, when the reason is its encoding: Python reads UTF-8 unless a
+    coding line says otherwise, and a file saved as Latin-1 or UTF-16 fails with a cryptic message."""
+    try:
+        source.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        if re.match(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(source.split(b"\n", 2)[:2]), re.M):
+            return None  # a declared encoding: Python's own message says what is wrong
+        line = source[:exc.start].count(b"\n") + 1
+        hint = " (it looks like UTF-16)" if source[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        return (f"{module}.py could not be loaded: it is not UTF-8 text{hint}: byte 0x{source[exc.start]:02x} "
+                f"at line {line} is not UTF-8. Save the file as UTF-8 (most editors: File > Save with Encoding)")
 
 
 def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:

@@ -12,13 +12,23 @@ The CSV gradebook, the reports on disk and every export are rendered from here.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import os
+import socket
 import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.course import Assignment
+from grader.errors import UsageError
+from grader.files import Tree, TreeError, kind_of
 from grader.report import Report
+
+MAX_FINGERPRINT_BYTES = 64 << 20  # a folder's file larger than this counts by its size
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS grades (
@@ -47,15 +57,29 @@ CREATE TABLE IF NOT EXISTS checks (
 
 
 def fingerprint(path: Path) -> str:
-    """sha256 over a submission's files: the file itself, or every file under a folder with its relative path."""
+    """sha256 over a submission's files: the file itself, or every entry under a folder with its relative
+    path (a link by its target, never followed; ``grader.files``). Never raises and never blocks: a path
+    that cannot be read, or a named pipe, is fingerprinted by what it is."""
     digest = hashlib.sha256()
-    if path.is_file():
-        digest.update(path.read_bytes())
-        return digest.hexdigest()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(str(file.relative_to(path)).encode() + b"\0")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            with Tree.from_folder(path) as tree:
+                return tree.digest(MAX_FINGERPRINT_BYTES)
+        if not stat.S_ISREG(info.st_mode):
+            digest.update(f"{kind_of(info.st_mode)}\0".encode())
+            return digest.hexdigest()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    except (OSError, TreeError) as exc:
+        digest.update(f"unreadable\0{exc}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def problem_fingerprint(problem: str) -> str:
+    """The fingerprint of a submission that is never read (``Job.problem``): its problem's text."""
+    return hashlib.sha256(b"problem\0" + problem.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def assignment_fingerprint(assignment: Assignment) -> str:
@@ -66,6 +90,37 @@ def assignment_fingerprint(assignment: Assignment) -> str:
     for file in files:
         digest.update(file.name.encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
+
+
+LOCK_NAME = ".grader.lock"
+
+
+@contextmanager
+def exclusive(out: Path) -> Iterator[None]:
+    """Hold ``out`` for one ``grader grade`` at a time: an advisory lock (``flock``) on ``out/.grader.lock``,
+    which names its holder. A second run on the same folder (two TAs, a scheduled job that overlaps the
+    last) stops at once with ``UsageError`` naming the folder and the holder, before it reads or writes
+    anything there. The lock goes with the process, however it ends (``kill -9`` included): a stale file
+    never blocks the next run. ``UsageError`` too when ``out`` cannot be created or written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise UsageError(f"cannot write to the output folder {out}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        holder = os.pread(fd, 300, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise UsageError(f"{out} is in use by another grader ({holder}): wait for it to finish, "
+                         "or grade into another --out") from None
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since "
+                      f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 class Gradebook:

@@ -138,9 +138,21 @@ class Converted:
 
 def convert_file(path: Path, module: str) -> Converted:
     """Read the notebook at ``path`` and convert it (``NotebookError`` if it cannot be read as one)."""
-    cells, notes = read_cells(path)
-    converted = convert(cells, origin=path.name, module=module)
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise _too_large(path.name)
+    return convert_bytes(path.read_bytes(), path.name, module)
+
+
+def convert_bytes(data: bytes, name: str, module: str) -> Converted:
+    """``convert_file`` for a notebook already read (from a zip, say); ``name`` is its file name."""
+    cells, notes = read_cells_from(data, name)
+    converted = convert(cells, origin=name, module=module)
     return Converted(converted.source, notes + converted.notes)
+
+
+def _too_large(name: str) -> NotebookError:
+    return NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB: clear its outputs "
+                         "(Edit > Clear All Outputs) and hand it in again")
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -148,12 +160,17 @@ def convert_file(path: Path, module: str) -> Converted:
 
 def read_cells(path: Path) -> tuple[list[Cell], list[str]]:
     """The notebook's code cells, and notes on how it was read. Runs nothing of it."""
-    name = path.name
     if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        raise NotebookError(f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB: clear its outputs "
-                            "(Edit > Clear All Outputs) and hand it in again")
+        raise _too_large(path.name)
+    return read_cells_from(path.read_bytes(), path.name)
+
+
+def read_cells_from(data: bytes, name: str) -> tuple[list[Cell], list[str]]:
+    """``read_cells`` of a notebook's bytes; ``name`` is its file name, for messages."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise _too_large(name)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NotebookError(f"{name} is not a readable notebook: it is not UTF-8 text (byte {exc.start})") from None
     raw = _parse_json(text, name)

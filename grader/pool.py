@@ -169,7 +169,7 @@ class _Pool:
         elif kind == "next":
             job = self.queue.pop() if self.queue else None
             self.judges[conn] = (process, job)
-            conn.send(None if job is None else (str(job.path), job.submission))
+            conn.send(None if job is None else (str(job.path), job.submission, job.problem))
             if job is None:  # it finishes its session and exits; joined at the end
                 self.finished.append(process)
                 del self.judges[conn]
@@ -205,7 +205,7 @@ def _judge_main(settings: Settings, conn: Connection, pages: bool = False) -> No
             job = conn.recv()
             if job is None:
                 return
-            yield Job(Path(job[0]), job[1])
+            yield Job(Path(job[0]), job[1], job[2])
 
     def send(report: Report) -> None:
         conn.send(("report", report.model_dump_json()))  # recorded before its page is drawn

@@ -67,8 +67,17 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def submission_folder(out_dir: Path, submission: str) -> Path:
+    """``out_dir/<id>``, refusing an id that is not one plain folder name (it would write elsewhere)."""
+    if (submission in ("", ".", "..") or Path(submission).name != submission or "\\" in submission
+            or "\0" in submission):
+        raise ValueError(f"submission id {submission!r} is not a plain folder name; "
+                         f"refusing to write its files outside {out_dir}")
+    return out_dir / submission
+
+
 def write_report(report: Report, out_dir: Path) -> Path:
-    path = out_dir / report.submission / "report.json"
+    path = submission_folder(out_dir, report.submission) / "report.json"
     write_atomic(path, report.model_dump_json(indent=2) + "\n")
     return path
 

@@ -16,18 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
-import zipfile
+import stat
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader import notebook
 from grader.errors import UsageError
+from grader.files import Tree, TreeError, is_junk, kind_of, materialize, read_regular
 
 MAX_FILE_BYTES = 8 << 20
-MAX_ZIP_MEMBERS = 2000
-MAX_ZIP_BYTES = 64 << 20
+MAX_ZIP_BYTES = 64 << 20   # a student's zip, unpacked (its members are read one at a time, each capped)
+MAX_NESTED_ZIPS = 3        # a zip in a zip in a zip holding the module is still graded
+MAX_SIBLINGS = 200         # helper modules copied beside the module
+SKIPPED_SHOWN = 5
+CODE = (".py", ".ipynb")
 SUFFIXES = (".py", ".ipynb", ".zip")
 
 log = logging.getLogger(__name__)
@@ -43,96 +50,148 @@ def submission_id(path: Path) -> str:
 
 
 def check_exists(path: Path) -> None:
-    """A caller's mistake, not a student's: the path must exist and be of a kind we grade."""
-    if not path.exists():
+    """A caller's mistake, not a student's: the path must exist (what it holds is the student's business)."""
+    if not os.path.lexists(path):
         raise UsageError(f"no such file or folder: {path}")
+    if not path.exists():
+        raise UsageError(f"{path} is a symbolic link to {os.readlink(path)}, which does not exist")
+
+
+def check_gradeable(path: Path) -> None:
+    """``grader check``'s test of the student's own path: it exists and is of a kind the grader grades."""
+    check_exists(path)
     if path.is_file() and path.suffix.lower() not in SUFFIXES:
         raise UsageError(f"{path}: a submission is a .py file, a .ipynb notebook, a .zip or a folder")
 
 
 @dataclass(frozen=True)
 class Staged:
-    """The staged folder and module; ``notes`` for the report (a notebook's cells that will not run, and why)."""
+    """The staged folder and module; ``notes`` for the report (a notebook's cells that will not run, and why,
+    a file graded under another name, links that were not followed)."""
     workdir: Path
     module_file: Path
     notes: tuple[str, ...] = ()
 
 
 def stage(path: Path, module: str, workdir: Path) -> Staged:
-    """Copy the submission's module into ``workdir`` as ``<module>.py`` (a notebook converted into it)."""
+    """Write the submission's module into ``workdir`` as ``<module>.py`` (a notebook converted into it),
+    with the ``.py`` files beside it. ``path`` itself is the caller's and is followed if it is a link;
+    nothing inside a folder or zip is read through a link that leads out of it (``grader.files``)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    target = workdir / f"{module}.py"
-    if path.is_file() and path.suffix.lower() == ".py":
-        _copy_source(path, target)
-        return Staged(workdir, target)
-    if path.is_file() and path.suffix.lower() == ".ipynb":
-        return Staged(workdir, target, _convert_notebook(path, module, target))
-    if path.is_file():  # .zip
-        unpacked = workdir.parent / f"{workdir.name}.unzipped"
-        _unzip(path, unpacked)
-        try:
-            return _stage_folder(unpacked, module, workdir, f"{path.name}")
-        finally:
-            shutil.rmtree(unpacked, ignore_errors=True)
-    return _stage_folder(path, module, workdir, f"folder {path.name}")
-
-
-def _stage_folder(folder: Path, module: str, workdir: Path, what: str) -> Staged:
-    """The shallowest ``<module>.py`` or ``<module>.ipynb`` (the ``.py`` if both are there), with the ``.py``
-    files beside it."""
-    found = sorted((p for name in (f"{module}.py", f"{module}.ipynb") for p in folder.rglob(name)
-                    if p.is_file() and not any(part.startswith((".", "__MACOSX")) for part in p.relative_to(folder).parts)),
-                   key=lambda p: (len(p.parts), p.suffix == ".ipynb", str(p)))
-    if not found:
-        raise StagingError(f"{what} holds no {module}.py or {module}.ipynb")
-    chosen, source_dir = found[0], found[0].parent
-    for sibling in source_dir.glob("*.py"):
-        if sibling.is_file():
-            _copy_source(sibling, workdir / sibling.name)
-    target = workdir / f"{module}.py"
-    if chosen.suffix == ".ipynb":
-        return Staged(workdir, target, _convert_notebook(chosen, module, target))
-    if (source_dir / f"{module}.ipynb").is_file():
-        return Staged(workdir, target, (f"{module}.py and {module}.ipynb are both there: {module}.py was graded",))
-    return Staged(workdir, target)
-
-
-def _convert_notebook(path: Path, module: str, target: Path) -> tuple[str, ...]:
-    """Write the notebook's definitions to ``target`` (see ``grader.notebook``); the notes on its cells."""
     try:
-        converted = notebook.convert_file(path, module)
-    except notebook.NotebookError as exc:
+        info = os.stat(path)
+    except OSError as exc:
+        raise StagingError(f"{path.name} cannot be read ({exc.strerror})") from None
+    try:
+        if stat.S_ISDIR(info.st_mode):
+            with Tree.from_folder(path) as tree:
+                return _stage_tree(tree, module, workdir, 0)
+        if not stat.S_ISREG(info.st_mode):
+            raise StagingError(f"{path.name} is {kind_of(info.st_mode)}, not a file or a folder: it was not read")
+        suffix = _suffix(path.name)
+        if suffix == ".zip" or (suffix not in CODE and _looks_like_zip(path)):
+            with Tree.from_zip(path, path.name) as tree:
+                return _stage_tree(tree, module, workdir, 1)
+        if suffix not in CODE:
+            raise StagingError(f"{path.name} is not a .py file, a notebook (.ipynb), a .zip or a folder, so it "
+                               f"was not graded: hand in {module}.py or {module}.ipynb")
+        return _write_module(read_regular(path, MAX_FILE_BYTES), path.name, module, workdir, ())
+    except TreeError as exc:
         raise StagingError(str(exc)) from None
-    source = converted.source.encode("utf-8")
-    if len(source) > MAX_FILE_BYTES:
-        raise StagingError(f"the code of {path.name} is larger than {MAX_FILE_BYTES >> 20} MiB")
-    target.write_bytes(source)
-    return tuple(converted.notes)
 
 
-def _copy_source(src: Path, dst: Path) -> None:
-    if src.stat().st_size > MAX_FILE_BYTES:
-        raise StagingError(f"{src.name} is larger than {MAX_FILE_BYTES >> 20} MiB")
-    shutil.copyfile(src, dst)
+def _suffix(name: str) -> str:
+    """``.py``, ``.ipynb`` or ``.zip`` when ``name`` ends so (``.zip`` alone included), else its suffix."""
+    return next((s for s in SUFFIXES if name.lower().endswith(s)), PurePosixPath(name).suffix.lower())
 
 
-def _unzip(path: Path, dest: Path) -> None:
+def _looks_like_zip(path: Path) -> bool:
+    """A zip by its first bytes (``hw3`` without a suffix, ``work.zip.download``)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-                raise StagingError(f"{path.name} is too large to unpack")
-            dest.mkdir(parents=True)
-            for member in members:
-                name = Path(member.filename)
-                if member.is_dir() or name.is_absolute() or ".." in name.parts or name.suffix not in (".py", ".ipynb"):
-                    continue  # only source files and notebooks, never outside the folder
-                out = dest / name
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise StagingError(f"{path.name} is not a readable zip file ({exc})") from None
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def _stage_tree(tree: Tree, module: str, workdir: Path, zips: int) -> Staged:
+    """The module in a folder or zip: the shallowest ``<module>.py`` or ``<module>.ipynb`` (the ``.py`` if
+    both are there); else the only ``.py`` or notebook there is; else the only zip (one in another, up to
+    ``MAX_NESTED_ZIPS``). The ``.py`` files beside it come along, for helper modules."""
+    listing = tree.files()
+    seen = [(shown, real) for shown, real in listing.files if not any(is_junk(p) for p in shown.parts)]
+    skipped = [str(s) for s in listing.skipped if not any(is_junk(p) for p in s.path.parts)]
+    notes = [f"{tree.label}: {_shown(skipped)}"] if skipped else []
+    order = lambda item: (len(item[0].parts), item[0].suffix.lower() == ".ipynb", str(item[0]))  # noqa: E731
+    named = sorted((f for f in seen if f[0].name in (f"{module}.py", f"{module}.ipynb")), key=order)
+    code = sorted((f for f in seen if f[0].suffix.lower() in CODE), key=order)
+    zipped = [f for f in seen if f[0].suffix.lower() == ".zip"]
+    if named:
+        chosen = named[0]
+        if chosen[0].suffix == ".py" and chosen[0].with_suffix(".ipynb") in {f[0] for f in named}:
+            notes.append(f"{module}.py and {module}.ipynb are both there: {module}.py was graded")
+    elif len(code) == 1:
+        chosen = code[0]
+        notes.append(f"{tree.label} holds no {module}.py: {chosen[0]} was graded as {module}.py")
+    elif not code and len(zipped) == 1 and zips < MAX_NESTED_ZIPS:
+        shown, real = zipped[0]
+        inner = tree.read(real, MAX_ZIP_BYTES)
+        with Tree.from_zip(inner, shown.name, f"{tree.label}, in {shown}") as nested:
+            staged = _stage_tree(nested, module, workdir, zips + 1)
+        return Staged(staged.workdir, staged.module_file, (*notes, *staged.notes))
+    else:
+        raise StagingError(_nothing_to_grade(tree.label, module, seen, code, skipped, listing.files))
+    folder = chosen[0].parent
+    siblings = [f for f in seen if f[0].parent == folder and f[0].suffix == ".py" and f != chosen]
+    if len(siblings) > MAX_SIBLINGS:
+        raise StagingError(f"{tree.label} holds {len(siblings)} .py files beside {chosen[0]}, more than "
+                           f"{MAX_SIBLINGS}")
+    for shown, real in siblings:
+        if shown.name != f"{module}.py":
+            (workdir / shown.name).write_bytes(tree.read(real, MAX_FILE_BYTES))
+    return _write_module(tree.read(chosen[1], MAX_FILE_BYTES), str(chosen[0]), module, workdir, tuple(notes))
+
+
+def _write_module(data: bytes, name: str, module: str, workdir: Path, notes: tuple[str, ...]) -> Staged:
+    """``workdir/<module>.py`` from a ``.py`` file's bytes, or from a notebook's (converted, running nothing)."""
+    target = workdir / f"{module}.py"
+    if name.lower().endswith(".ipynb"):
+        try:
+            converted = notebook.convert_bytes(data, PurePosixPath(name).name, module)
+        except notebook.NotebookError as exc:
+            raise StagingError(str(exc)) from None
+        data = converted.source.encode("utf-8")
+        if len(data) > MAX_FILE_BYTES:
+            raise StagingError(f"the code of {name} is larger than {MAX_FILE_BYTES >> 20} MiB")
+        notes = (*notes, *converted.notes)
+    target.write_bytes(data)
+    return Staged(workdir, target, notes)
+
+
+def _nothing_to_grade(label: str, module: str, seen, code, skipped: list[str], everything) -> str:
+    """Why a folder or zip has nothing to grade, saying what it does hold."""
+    if code:
+        found = f"{len(code)} .py files and notebooks ({_shown([str(f[0]) for f in code])})"
+        why = f"{label} holds {found} and none is named {module}.py or {module}.ipynb: name the one to grade so"
+    elif seen:
+        kinds = Counter(f[0].suffix.lower() or "without a suffix" for f in seen)
+        what = ", ".join(f"{n} {k}" for k, n in kinds.most_common(4)) + (", ..." if len(kinds) > 4 else "")
+        why = (f"{label} holds {len(seen)} file{'s' if len(seen) != 1 else ''} ({what}); none is {module}.py, "
+               "another .py file or a notebook")
+        if any(f[0].suffix.lower() == ".zip" for f in seen):
+            why += " (zips inside zips are opened one at a time, and only when there is one)"
+    elif everything:
+        why = f"{label} holds only hidden files ({_shown([str(f[0]) for f in everything])})"
+    elif skipped:
+        why = f"{label} holds nothing that could be read"
+    else:
+        why = f"{label} is empty"
+    return why + (f"; {_shown(skipped)}" if skipped else "")
+
+
+def _shown(items: list[str]) -> str:
+    return ", ".join(items[:SKIPPED_SHOWN]) + (f" and {len(items) - SKIPPED_SHOWN} more"
+                                                if len(items) > SKIPPED_SHOWN else "")
 
 
 # --------------------------------------------------------------------------- a class at once: LMS exports
@@ -141,9 +200,12 @@ def _unzip(path: Path, dest: Path) -> None:
 @dataclass(frozen=True)
 class Found:
     """One student's work among what the caller named: the student's id (unique, safe as a folder name)
-    and what to hand to ``stage`` for it (a ``.py``, ``.ipynb`` or ``.zip`` file, or a folder)."""
+    and what to hand to ``stage`` for it (a ``.py``, ``.ipynb`` or ``.zip`` file, or a folder); or, in
+    ``problem``, why it cannot be staged at all (a class's entry that is a link leading out of the class):
+    a message for that student's report."""
     submission: str
     path: Path
+    problem: str | None = None
 
 
 GRADEABLE = (".py", ".ipynb", ".zip")
@@ -151,7 +213,10 @@ GRADESCOPE_METADATA = "submission_metadata.yml"
 MAX_CLASS_ZIP_MEMBERS = 100_000
 MAX_CLASS_ZIP_BYTES = 4 << 30
 MAX_METADATA_BYTES = 16 << 20
-_JUNK = frozenset({"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini"})
+MAX_ID_BYTES = 100  # a report folder's name, in UTF-8: far under any file system's 255
+# Names of what grader grade writes beside the students' folders: no student's folder may take one.
+RESERVED_IDS = frozenset({"gradebook.csv", "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
+                          "junit.xml", "summary.md", "histogram.png", "index.html", "grader.lock"})
 # Canvas: lastfirst_12345_67890_optimizers.py, lastfirst_LATE_12345_67890_optimizers-1.py
 # (user id, then attachment id; a file uploaded again under the same name gets "-1", "-2").
 _CANVAS_FILE = re.compile(r"^(?P<name>.+?)_(?:LATE_)?(?P<user>\d+)_\d+_(?P<file>.+)$")
@@ -178,97 +243,100 @@ def discover(paths: list[Path], module: str, workdir: Path) -> list[Found]:
     5. No ``<module>.py`` anywhere: a class if two or more entries are ``.py``, ``.ipynb`` or ``.zip``
        files or folders that hold one (``alice.py``, ``bob.zip``), else one student's work.
 
-    A ``.py`` or ``.ipynb`` file is one student's work. A path with nothing gradeable (an empty folder, only PDFs) or a
-    zip that cannot be read is the caller's mistake: ``UsageError`` naming it. Entries of a class are
-    not examined as classes themselves (a student's zip stays a student's zip).
+    Whatever a path that exists holds, it costs no one but its own students: an empty or corrupt zip, a
+    folder with nothing to grade, a file of another type, a named pipe is one student's work, whose
+    report will say what was found (``stage``). Only a path that does not exist is the caller's mistake
+    (``UsageError``). Entries of a class are not examined as classes themselves (a student's zip stays a
+    student's zip). A class's entry that is a symbolic link is followed only to a place inside the class;
+    otherwise its student's report says so (``Found.problem``).
 
     Ids: Canvas ``lastfirst``, Moodle's full name, Gradescope's names from the metadata (else the folder
     name), otherwise the file's stem or the folder's name; made safe as ``submission_id`` does and unique
-    with ``unique_ids``. Entries that are neither ``.py``, ``.ipynb``, ``.zip`` nor folders are skipped
-    and logged (a warning on the ``grader.submission`` logger, so the TA sees them).
+    with ``unique_ids``. A class's entries that are neither ``.py``, ``.ipynb``, ``.zip`` nor folders, and
+    not named for a student by Canvas or Moodle, are skipped and logged (a warning on the
+    ``grader.submission`` logger, so the TA sees them).
 
     ``workdir`` is the caller's: a class zip is unpacked into ``workdir/<zip name>-<hash>/`` and a
     Canvas student who handed in several files gets them gathered in a folder under it; those folders
     are replaced on the next call, so give discover a folder of its own, and keep it until graded. It is
     created only when needed.
     """
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, Path, str | None]] = []
     for path in paths:
         check_exists(path)
         found.extend(_discover_one(path, module, workdir))
-    return [Found(sid, path) for sid, (_, path) in zip(unique_ids([raw for raw, _ in found]), found, strict=True)]
+    ids = unique_ids([raw for raw, _, _ in found])
+    return [Found(sid, path, problem) for sid, (_, path, problem) in zip(ids, found, strict=True)]
 
 
 def unique_ids(ids: list[str]) -> list[str]:
     """The ids in order, a later copy of an id suffixed ``-2``, ``-3``...: two reports never share a folder.
-    (A suffixed id that is taken too, as in ``a, a, a-2``, gets the next free suffix.)"""
-    taken: set[str] = set()
+    (A suffixed id that is taken too, as in ``a, a, a-2``, gets the next free suffix.) Ids are compared
+    as a case-insensitive file system would (``Alice`` and ``alice`` are one folder on macOS), and the
+    names of the batch's own files (``summary.md``...) count as taken."""
+    taken: set[str] = set(RESERVED_IDS)
     unique = []
     for sid in ids:
         candidate, copy = sid, 1
-        while candidate in taken:
+        while candidate.casefold() in taken:
             copy += 1
-            candidate = f"{sid}-{copy}"
-        taken.add(candidate)
+            candidate = _fit(sid, f"-{copy}")
+        taken.add(candidate.casefold())
         unique.append(candidate)
     return unique
 
 
 def safe_id(raw: str) -> str:
-    """A name made safe as a folder name: the rule of ``submission_id``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", raw).strip("._") or "submission"
+    """A name made safe as one folder name: Unicode in its compatibility form (NFKC: ``ｂｏｂ`` is ``bob``),
+    letters, digits, ``.``, ``_`` and ``-`` kept (accents too), any other run of characters ``_``, no
+    leading ``.``, ``_`` or ``-`` (so never ``..`` nor an option), at most ``MAX_ID_BYTES`` in UTF-8 (a
+    longer one cut, with a hash of the whole name so two long names stay two)."""
+    text = unicodedata.normalize("NFKC", raw)
+    text = re.sub(r"[^\w.-]+|_+", "_", text, flags=re.UNICODE).lstrip("._-").rstrip("._") or "submission"
+    if len(text.encode("utf-8")) > MAX_ID_BYTES:
+        text = _fit(text, "-" + hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:8])
+    return text
 
 
-def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Path]]:
-    if path.is_file() and path.suffix.lower() in (".py", ".ipynb"):
-        return [(submission_id(path), path)]
-    files = _zip_files(path) if path.is_file() else _folder_files(path)
-    if not files:
-        raise UsageError(f"{path}: {'an empty zip' if path.is_file() else 'an empty folder'} (nothing but hidden files)")
-    if not any(f.suffix.lower() in GRADEABLE for f in files):
-        raise UsageError(f"{path}: holds no .py, .ipynb or .zip file to grade")
-    verdict = _class_root(files, module)
-    if verdict is None:
-        return [(submission_id(path), path if path.is_file() else _what_to_stage(path, module))]
-    relative_root, kind = verdict
-    scratch = _Scratch(workdir, path)
-    root = (_unzip_class(path, scratch.folder() / "unzipped") if path.is_file() else path) / relative_root
+def _fit(text: str, suffix: str) -> str:
+    """``text + suffix`` within ``MAX_ID_BYTES`` of UTF-8, ``text`` cut at a character if need be."""
+    room = MAX_ID_BYTES - len(suffix.encode("utf-8"))
+    while len(text.encode("utf-8")) > room:
+        text = text[:-1]
+    return text + suffix
+
+
+def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Path, str | None]]:
+    """One path's students: ``(id, what to stage, problem)`` each."""
+    alone = [(submission_id(path), path, None)]
+    if not path.is_dir() and (not path.is_file() or path.suffix.lower() != ".zip"):
+        return alone  # a file of its own (stage says what is wrong with it, if anything)
+    try:
+        tree = (Tree.from_zip(path, path.name, most=MAX_CLASS_ZIP_MEMBERS) if path.is_file()
+                else Tree.from_folder(path, most=MAX_CLASS_ZIP_MEMBERS))
+    except TreeError as exc:
+        log.info("%s: read as one student's work (%s)", path, exc)
+        return alone
+    with tree:
+        files = [p for p, node in tree.entries() if node.kind != "dir" and not any(is_junk(x) for x in p.parts)]
+        verdict = _class_root(files, module)
+        if verdict is None:
+            return alone
+        relative_root, kind = verdict
+        scratch = _Scratch(workdir, path)
+        if path.is_file():
+            size = sum(node.size for _, node in tree.entries() if node.kind == "file")
+            if size > MAX_CLASS_ZIP_BYTES:
+                log.warning("%s: %d MiB unpacked, more than a class zip may hold (%d GiB): graded as one "
+                            "student's work; unzip it yourself and pass the folder", path, size >> 20,
+                            MAX_CLASS_ZIP_BYTES >> 30)
+                return alone
+            materialize(tree, scratch.folder() / "unzipped", limit=MAX_CLASS_ZIP_BYTES, skip_junk=True)
+    root = (scratch.folder() / "unzipped" if path.is_file() else path).joinpath(*relative_root.parts)
     label = f"{path}" if relative_root == PurePosixPath() else f"{path}, in {relative_root}"
     entries = _class_entries(root, module, scratch, label)
     log.info("%s: read as %s of %d submissions", label, kind, len(entries))
     return entries
-
-
-def _is_junk(name: str) -> bool:
-    return name.startswith(".") or name in _JUNK
-
-
-def _folder_files(folder: Path) -> list[PurePosixPath]:
-    """Files under ``folder`` relative to it, hidden files and macOS or Python leftovers left out."""
-    files = []
-    for file in folder.rglob("*"):
-        relative = PurePosixPath(*file.relative_to(folder).parts)
-        if file.is_file() and not any(_is_junk(part) for part in relative.parts):
-            files.append(relative)
-    return sorted(files)
-
-
-def _zip_files(path: Path) -> list[PurePosixPath]:
-    """The zip's files as relative paths, without unpacking it (a student's zip is unpacked by ``stage``)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise UsageError(f"{path}: not a readable zip file ({exc})") from None
-    return sorted({name for member in members if (name := _member_path(member)) is not None})
-
-
-def _member_path(member: zipfile.ZipInfo) -> PurePosixPath | None:
-    """A member's path if it is a file we may unpack: inside the folder, neither hidden nor junk."""
-    name = PurePosixPath(member.filename.replace("\\", "/"))
-    if member.is_dir() or name.is_absolute() or ".." in name.parts or not name.parts:
-        return None
-    return None if any(_is_junk(part) for part in name.parts) else name
 
 
 def _class_root(files: list[PurePosixPath], module: str) -> tuple[PurePosixPath, str] | None:
@@ -308,8 +376,8 @@ class _Scratch:
     """``workdir/<name>-<hash of the path>``: private to one class path, emptied on first use by each call."""
 
     def __init__(self, workdir: Path, source: Path):
-        digest = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:8]
-        self.path = workdir / f"{safe_id(source.name)}-{digest}"
+        digest = hashlib.sha256(str(source.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        self.path = workdir / f"{safe_id(source.name)[:40]}-{digest}"
         self.ready = False
 
     def folder(self) -> Path:
@@ -320,26 +388,6 @@ class _Scratch:
         return self.path
 
 
-def _unzip_class(path: Path, dest: Path) -> Path:
-    """Unpack a class zip (everything but hidden files and junk, never outside ``dest``), under caps."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [(m, name) for m in archive.infolist() if (name := _member_path(m)) is not None]
-            total = sum(m.file_size for m, _ in members)
-            if len(members) > MAX_CLASS_ZIP_MEMBERS or total > MAX_CLASS_ZIP_BYTES:
-                raise UsageError(f"{path}: {len(members)} files, {total >> 20} MiB unpacked, more than a class zip "
-                                 f"may hold ({MAX_CLASS_ZIP_MEMBERS} files, {MAX_CLASS_ZIP_BYTES >> 30} GiB); "
-                                 "unzip it yourself and pass the folder")
-            for member, name in members:
-                out = dest.joinpath(*name.parts)
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with archive.open(member) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise UsageError(f"{path}: not a readable zip file ({exc})") from None
-    return dest
-
-
 @dataclass
 class _Owned:
     """A file of a class named for its student (Canvas, Moodle without folders, or plainly ``alice.py``)."""
@@ -348,35 +396,54 @@ class _Owned:
     path: Path
 
 
-def _class_entries(root: Path, module: str, scratch: _Scratch, label: str) -> list[tuple[str, Path]]:
-    """(id, what to stage) for each student among the entries of a class folder, in name order; what was
-    skipped is logged under ``label`` (the path the caller gave, not where a zip was unpacked)."""
+def _class_entries(root: Path, module: str, scratch: _Scratch, label: str) -> list[tuple[str, Path, str | None]]:
+    """(id, what to stage, problem) for each student among the entries of a class folder, in name order;
+    what was skipped is logged under ``label`` (the path the caller gave, not where a zip was unpacked)."""
     names = _gradescope_names(root / GRADESCOPE_METADATA)
-    entries: list[tuple[str, str, Path]] = []  # (sort key, id, path)
+    entries: list[tuple[str, str, Path, str | None]] = []  # (sort key, id, path, problem)
     by_student: dict[tuple[str, ...], list[_Owned]] = {}
     skipped, junk = [], []
+    inside = os.path.realpath(root)
     for entry in sorted(root.iterdir()):
-        if _is_junk(entry.name):
+        if is_junk(entry.name):
             junk.append(entry.name)
-        elif entry.is_dir():
-            moodle = _MOODLE_DIR.match(entry.name)
-            if moodle and moodle["plugin"] != "file":
-                skipped.append(f"{entry.name}/ (Moodle's {moodle['plugin']}, not files)")
+            continue
+        problem = None
+        if entry.is_symlink():
+            target, real = os.readlink(entry), os.path.realpath(entry)
+            if os.path.commonpath([inside, real]) != inside or real == inside or not os.path.exists(real):
+                where = "which does not exist" if not os.path.exists(real) else "outside the class folder"
+                problem = f"{entry.name} is a symbolic link to {target}, {where}: not read"
+        moodle_dir = _MOODLE_DIR.match(entry.name)
+        if entry.is_dir() and not problem:
+            if moodle_dir and moodle_dir["plugin"] != "file":
+                skipped.append(f"{entry.name}/ (Moodle's {moodle_dir['plugin']}, not files)")
                 continue
-            raw = moodle["name"] if moodle else names.get(entry.name) or entry.name
-            entries.append((entry.name, safe_id(raw), _what_to_stage(entry, module)))
+            raw = moodle_dir["name"] if moodle_dir else names.get(entry.name) or entry.name
+            entries.append((entry.name, safe_id(raw), entry, None))
         elif entry.name == GRADESCOPE_METADATA:
             continue
-        elif entry.suffix.lower() in GRADEABLE:
+        elif problem:
+            entries.append((entry.name, submission_id(entry) if not moodle_dir else safe_id(moodle_dir["name"]),
+                            entry, problem))
+        elif entry.suffix.lower() in GRADEABLE or _MOODLE_FILE.match(entry.name) or _CANVAS_FILE.match(entry.name):
             key, owned = _owner(entry)
             by_student.setdefault(key, []).append(owned)
         else:
             skipped.append(entry.name)
     for key, owned in by_student.items():
-        path = owned[0].path if len(owned) == 1 else _gather(owned, module, scratch.folder() / "by-student" / "_".join(key))
-        entries.append((owned[0].path.name, safe_id(owned[0].raw_id), path))
+        code = [o for o in owned if Path(o.original).suffix.lower() in GRADEABLE]
+        if code:
+            skipped += [o.path.name for o in owned if o not in code]
+        if len(code) == 1:
+            path = code[0].path
+        elif code:
+            path = _gather(code, module, scratch.folder() / "by-student" / safe_id("_".join(key)))
+        else:
+            path = owned[0].path  # a Canvas student who handed in only a PDF: their report says so
+        entries.append((owned[0].path.name, safe_id(owned[0].raw_id), path, None))
     _log_skipped(label, skipped, junk)
-    return [(sid, path) for _, sid, path in sorted(entries, key=lambda e: e[0])]
+    return [(sid, path, problem) for _, sid, path, problem in sorted(entries, key=lambda e: e[0])]
 
 
 def _owner(file: Path) -> tuple[tuple[str, ...], _Owned]:
@@ -399,22 +466,16 @@ def _gather(owned: list[_Owned], module: str, dest: Path) -> Path:
         copy = _COPY_SUFFIX.match(Path(name).stem)
         if copy and copy["stem"] == module:
             name = f"{module}{Path(name).suffix}"
+        name = PurePosixPath(name.replace("\\", "/")).name
         target = dest / name
-        if target.exists():
+        if is_junk(name) or target.exists():
             log.warning("%s: %s left out, %s already has %s", item.path, name, dest, name)
             continue
-        shutil.copyfile(item.path, target)
+        try:
+            target.write_bytes(read_regular(item.path, MAX_ZIP_BYTES))
+        except TreeError as exc:
+            log.warning("%s: left out (%s)", item.path, exc)
     return dest
-
-
-def _what_to_stage(folder: Path, module: str) -> Path:
-    """A student's folder, or the one file in it when it has no ``<module>.py`` or ``<module>.ipynb`` but
-    exactly one ``.py``, ``.ipynb`` or ``.zip`` (a Moodle student who uploaded ``hw3.zip``)."""
-    files = _folder_files(folder)
-    if any(f.name in (f"{module}.py", f"{module}.ipynb") for f in files):
-        return folder
-    gradeable = [f for f in files if f.suffix.lower() in GRADEABLE]
-    return folder.joinpath(*gradeable[0].parts) if len(gradeable) == 1 else folder
 
 
 def _log_skipped(label: str, skipped: list[str], junk: list[str]) -> None:
@@ -507,15 +568,19 @@ def _unescape(match: re.Match) -> str:
 
 def mention(paths: list[Path], word: bytes) -> bool:
     """Whether any submission's Python files or notebooks contain ``word`` (a zip is assumed to): a
-    cheap look before grading, e.g. to start a fork server with torch while the first ones grade."""
+    cheap look before grading, e.g. to start a fork server with torch while the first ones grade. Reads
+    regular files only, no link inside a folder, nothing over ``MAX_FILE_BYTES``."""
     for path in paths:
-        if path.suffix == ".zip":
+        if path.suffix.lower() == ".zip":
             return True
-        files = [path] if path.is_file() else [f for f in path.rglob("*") if f.suffix in (".py", ".ipynb")]
         try:
-            if any(word in f.read_bytes() for f in files):
+            if path.is_dir():
+                with Tree.from_folder(path) as tree:
+                    if any(word in tree.read(real, MAX_FILE_BYTES) for shown, real in tree.files().files
+                           if shown.suffix.lower() in CODE):
+                        return True
+            elif word in read_regular(path, MAX_FILE_BYTES):
                 return True
-        except OSError:
-            return True
+        except (TreeError, OSError):
+            continue
     return False
-

@@ -44,7 +44,7 @@ def test_grade_writes_reports_and_a_gradebook(tmp_path):
 @pytest.mark.parametrize("args, words", [
     (["grade", "optimisers", "x.py"], "unknown assignment 'optimisers'"),
     (["grade", "optimizers", "no/such/file.py"], "no such file or folder"),
-    (["grade", "optimizers", "README.md"], "a submission is a .py file"),
+    (["check", "optimizers", "README.md"], "a submission is a .py file"),
     (["check", "optimizers", "missing.py"], "no such file or folder"),
 ])
 def test_caller_mistakes_exit_non_zero_with_one_line(args, words):

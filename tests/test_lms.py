@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -139,7 +140,9 @@ def test_a_moodle_folder_gives_full_name_ids(tmp_path, caplog):
     twin = write(folder / "Ada Lovelace_45678_assignsubmission_file_" / "optimizers.py").parent
     with caplog.at_level(logging.WARNING, logger="grader.submission"):
         ids = found([folder], tmp_path / "work")
-    assert ids == {"Ada_Lovelace": ada, "Ada_Lovelace-2": twin, "Bob_O_Stone": bob / "hw3.zip", "Carl": carl}
+    assert ids == {"Ada_Lovelace": ada, "Ada_Lovelace-2": twin, "Bob_O_Stone": bob, "Carl": carl}
+    staged = stage(bob, "optimizers", tmp_path / "bob")  # his folder's only file is a zip: it is opened
+    assert staged.module_file.read_text() == MODULE
     assert "onlinetext" in caplog.text  # Bob's online text is not graded, and the TA is told
 
 
@@ -230,18 +233,18 @@ def test_a_zip_of_student_zips_is_a_class_and_a_zip_with_the_module_is_not(tmp_p
     assert found([student], tmp_path / "work") == {"ann": student}
 
 
-# --------------------------------------------------------------------------- the caller's mistakes
+# --------------------------------------------------------------------------- ill-formed input is one student's
 
 
 @pytest.mark.parametrize("shape, message", [
-    ("missing", "no such file or folder"),
-    ("corrupt zip", "not a readable zip file"),
-    ("empty folder", "an empty folder"),
-    ("only hidden files", "an empty folder"),
-    ("only pdfs", "holds no .py, .ipynb or .zip"),
-    ("zip of pdfs", "holds no .py, .ipynb or .zip"),
+    ("corrupt zip", "the zip export.zip is not a readable zip file"),
+    ("empty folder", "the folder export is empty"),
+    ("only hidden files", "the folder export holds only hidden files"),
+    ("only pdfs", "the folder export holds 1 file (1 .pdf); none is optimizers.py"),
+    ("zip of pdfs", "the zip export.zip holds 1 file (1 .pdf); none is optimizers.py"),
 ])
-def test_ill_formed_input_is_a_usage_error_naming_the_path(tmp_path, shape, message):
+def test_ill_formed_input_is_one_students_work_whose_staging_says_what_it_holds(tmp_path, shape, message):
+    """Not the caller's mistake any more: a batch must not stop for one upload (tests/test_bad_uploads.py)."""
     path = tmp_path / "export"
     if shape == "corrupt zip":
         path = tmp_path / "export.zip"
@@ -255,9 +258,14 @@ def test_ill_formed_input_is_a_usage_error_naming_the_path(tmp_path, shape, mess
         write(path / "alice.pdf", "%PDF")
     elif shape == "zip of pdfs":
         path = zip_folder(write(tmp_path / "pdfs" / "alice.pdf", "%PDF").parent, tmp_path / "export.zip")
-    with pytest.raises(UsageError, match=message) as caught:
-        discover([path], "optimizers", tmp_path / "work")
-    assert str(path) in str(caught.value)
+    assert discover([path], "optimizers", tmp_path / "work") == [Found("export", path)]
+    with pytest.raises(StagingError, match=re.escape(message)):
+        stage(path, "optimizers", tmp_path / "staged")
+
+
+def test_a_path_that_does_not_exist_is_the_callers_mistake(tmp_path):
+    with pytest.raises(UsageError, match="no such file or folder"):
+        discover([tmp_path / "missing"], "optimizers", tmp_path / "work")
 
 
 # --------------------------------------------------------------------------- end to end
