@@ -97,7 +97,7 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
     spec = assignment.spec
     with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
         workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
-        load_error, notes = None, []
+        load_error, notes, source = None, [], b""
         try:
             if job.problem:
                 raise StagingError(job.problem)
@@ -111,8 +111,8 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
         except SyntaxError as exc:
             load_error = _not_text(source, spec.module) or (f"{spec.module}.py could not be loaded: syntax error "
                                                             f"at line {exc.lineno}: {exc.msg}")
-        except ValueError as exc:  # a file with NUL bytes
-            load_error = f"{spec.module}.py could not be loaded: {exc}"
+        except ValueError as exc:  # a file with NUL bytes, on Pythons that raise ValueError for it
+            load_error = _not_text(source, spec.module) or f"{spec.module}.py could not be loaded: {exc}"
 
         student = Student(workdir, spec, output, load_error=load_error, isolation=isolation)
         try:
@@ -133,6 +133,9 @@ def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isol
 def _not_text(source: bytes, module: str) -> str | None:
     """Why ``source`` cannot be Python text, when the reason is its encoding: Python reads UTF-8 unless a
     coding line says otherwise, and a file saved as Latin-1 or UTF-16 fails with a cryptic message."""
+    if b"\0" in source and source[:2] not in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 is half NULs
+        line = source[:source.index(b"\0")].count(b"\n") + 1
+        return f"{module}.py could not be loaded: it holds a NUL byte (line {line}), so it is not a text file"
     try:
         source.decode("utf-8")
         return None

@@ -213,7 +213,10 @@ def _judge_main(settings: Settings, conn: Connection, pages: bool = False) -> No
         if page is not None:
             conn.send(("page", (report.submission, page)))
 
-    grade_stream(task, jobs(), send, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
+    try:
+        grade_stream(task, jobs(), send, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
+    finally:  # a forked process exits without atexit: its fork servers' folders would stay in $TMPDIR
+        forkserver.close_all()
 
 
 def _die_with_parent() -> None:

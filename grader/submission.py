@@ -318,7 +318,11 @@ def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Pat
         log.info("%s: read as one student's work (%s)", path, exc)
         return alone
     with tree:
-        files = [p for p, node in tree.entries() if node.kind != "dir" and not any(is_junk(x) for x in p.parts)]
+        try:  # what can be read: a link that leads out, or a named pipe, holds no student's module
+            files = sorted({shown for shown, _ in tree.files().files if not any(is_junk(x) for x in shown.parts)})
+        except TreeError as exc:
+            log.info("%s: read as one student's work (%s)", path, exc)
+            return alone
         verdict = _class_root(files, module)
         if verdict is None:
             return alone

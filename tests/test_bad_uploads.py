@@ -91,7 +91,7 @@ def bad_uploads(folder: Path) -> dict[str, str]:
         "utf16": "it is not UTF-8 text (it looks like UTF-16)",
         "directory.py": "the folder directory.py is empty",
         "pipe": "pipe.py is a named pipe, not a file or a folder: it was not read",
-        "nul": "null bytes",
+        "nul": "it holds a NUL byte (line 1), so it is not a text file",
     }
 
 

@@ -78,8 +78,13 @@ class ForkServer:
                                      pass_fds=(theirs.fileno(),), start_new_session=True)
         theirs.close()
         self.pid = os.getpid()
-        ready = self._receive(START_SECONDS, "starting")
+        _starting[id(self)] = self  # close_all ends it even while it starts (a prestart nobody waited for)
+        try:
+            ready = self._receive(START_SECONDS, "starting")
+        finally:
+            _starting.pop(id(self), None)
         if not ready.get("ready"):
+            self.close()
             raise ForkServerError(f"the fork server did not start: {ready}")
 
     # ----------------------------------------------------------------------------------- jobs
@@ -168,11 +173,18 @@ class ForkServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def close(self) -> None:
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the server (it exits when its socket closes; ``kill``: at once, as one still importing
+        would only notice when it says it is ready) and remove its folder."""
         try:
             self._sock.close()
         except OSError:
             pass
+        if kill and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except OSError:
+                pass
         if self.proc.poll() is None:
             try:
                 self.proc.wait(timeout=5)  # it exits when its socket closes
@@ -186,6 +198,7 @@ class ForkServer:
 
 
 _servers: dict[tuple, ForkServer] = {}
+_starting: dict[int, ForkServer] = {}  # servers whose constructor waits for them to be ready
 _servers_lock = threading.Lock()
 _key_locks: dict[tuple, threading.Lock] = {}
 
@@ -229,7 +242,12 @@ def settle_all() -> None:
 
 @atexit.register
 def close_all() -> None:
+    """End this process's fork servers, those still starting too, and remove their folders. Run at exit,
+    and by a pool's judge when its stream ends (a forked process leaves without running ``atexit``)."""
     for key, found in list(_servers.items()):
         if found.pid == os.getpid():
             found.close()
         del _servers[key]
+    for found in list(_starting.values()):
+        if found.pid == os.getpid():
+            found.close(kill=True)
