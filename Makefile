@@ -38,7 +38,7 @@ test: setup
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check grader tests assignments reference student_template benchmarks
+	$(VENV)/bin/ruff check grader tests assignments reference student_template benchmarks tools
 
 clean:
 	rm -rf $(VENV) $(WORKER_VENV) grades build *.egg-info

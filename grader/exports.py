@@ -136,13 +136,16 @@ def _checks_in_order(report: Report, spec: AssignmentSpec | None) -> list[CheckR
 
 
 def _gradescope_output(report: Report) -> str:
-    """The text above the tests: why the file did not load, or how the visible checks went.
+    """The text above the tests: why the file did not load, or how the visible checks went; then the
+    report's notes (what staging did with the student's files), if any.
 
     This text is visible at once, while hidden checks wait for publication, so it counts the visible
     checks only: the total would tell a student how the hidden checks went.
     """
+    notes = "".join(f"\n- {note}" for note in report.notes)
+    notes = f"\n\nNotes on your files:{notes}" if notes else ""  # a file graded under another name, a link not read
     if report.load_error:
-        return f"Your submission could not be loaded, so no check could run:\n\n{report.load_error}"
+        return f"Your submission could not be loaded, so no check could run:\n\n{report.load_error}{notes}"
     visible = [c for c in report.checks if c.visibility == "visible"]
     hidden = [c for c in report.checks if c.visibility != "visible"]
     passed = sum(c.status == "passed" for c in visible)
@@ -152,7 +155,7 @@ def _gradescope_output(report: Report) -> str:
     if hidden:
         line += (f" {len(hidden)} hidden checks ({_num(sum(c.max_points for c in hidden))} points) "
                  "are shown when grades are published.")
-    return line
+    return line + notes
 
 
 def _gradescope_test(check: CheckResult, spec: AssignmentSpec | None) -> dict:

@@ -425,3 +425,22 @@ def test_a_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path):
     result = run("grade", "optimizers", str(subs), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert len(reports(out)) == 12
+
+
+def test_a_skipped_link_and_a_file_graded_under_another_name_are_in_every_report_the_student_sees(tmp_path):
+    folder = tmp_path / "class"
+    write(folder / "ann" / "hw3.py")
+    os.symlink("/etc/shadow", folder / "ann" / "secrets.py")
+    write(folder / "bob.py")
+    out = tmp_path / "grades"
+    assert run("grade", "optimizers", str(folder), "--out", str(out)).returncode == 0
+    ann = reports(out)["ann"]
+    assert ann["score"] == 100
+    assert ann["notes"] == ["the folder ann: secrets.py is a symbolic link to /etc/shadow, an absolute path, "
+                            "outside the submission: not read",
+                            "the folder ann holds no optimizers.py: hw3.py was graded as optimizers.py"]
+    page = (out / "ann" / "report.html").read_text()
+    gradescope = json.loads((out / "ann" / "results.json").read_text())["output"]
+    for note in ann["notes"]:
+        assert note in gradescope
+        assert note in page

@@ -17,7 +17,7 @@ def test_ruff_finds_nothing():
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is not installed: install the project with its [test] extra")
-    folders = [p for p in ("grader", "tests", "assignments", "reference", "student_template", "benchmarks")
+    folders = [p for p in ("grader", "tests", "assignments", "reference", "student_template", "benchmarks", "tools")
                if (ROOT / p).exists()]
     result = subprocess.run([ruff, "check", "--output-format", "concise", *folders], cwd=ROOT,
                             capture_output=True, text=True)
