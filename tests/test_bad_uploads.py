@@ -7,6 +7,7 @@ outside the output folder nor over another student's report; two runs never shar
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -444,3 +445,25 @@ def test_a_skipped_link_and_a_file_graded_under_another_name_are_in_every_report
     for note in ann["notes"]:
         assert note in gradescope
         assert note in page
+
+
+def test_the_cluster_ships_a_folder_with_its_links_as_links_and_stages_it_as_here(tmp_path):
+    """A Dask task carries the submission's files: a link is packed as a link (never the file it points
+    to), and the worker's staging judges it as a local one would."""
+    from grader.cluster import pack, unpack
+
+    folder = tmp_path / "ann"
+    write(folder / "src" / "real.py")
+    os.symlink("src/real.py", folder / "optimizers.py")
+    os.symlink("/etc/passwd", folder / "helpers.py")
+    kind, name, data = pack(folder)
+    assert (kind, name) == ("folder", "ann")
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        member = z.getinfo("helpers.py")
+        assert stat.S_ISLNK(member.external_attr >> 16) and z.read(member) == b"/etc/passwd"
+    landed = unpack((kind, name, data), tmp_path / "task")
+    assert os.readlink(landed / "helpers.py") == "/etc/passwd"
+    staged = stage(landed, "optimizers", tmp_path / "work")
+    assert staged.module_file.read_text() == ALICE
+    assert sorted(p.name for p in staged.workdir.iterdir()) == ["optimizers.py"]
+    assert any("helpers.py is a symbolic link to /etc/passwd" in note for note in staged.notes)
