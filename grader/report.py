@@ -6,25 +6,46 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 Status = Literal["passed", "failed", "error", "timeout", "forbidden"]
 
 
+def encodable(value: Any) -> Any:
+    """``value`` with every string in it made encodable as UTF-8: a lone surrogate (a student's exception
+    text with ``"\\udcff"`` in it, a file name decoded with ``surrogateescape``) is spelled out as
+    ``\\udcff``. Without it, one such message makes the report impossible to write as JSON, to SQLite or
+    to HTML, and the judge that graded it dies."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {encodable(k): encodable(v) for k, v in value.items()}
+    return value
+
+
+Text = Annotated[str, AfterValidator(encodable)]
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: Text
     status: Status
     points: float
     max_points: float
-    message: str = Field(default="", description="what went wrong, for the student; empty when passed")
+    message: Text = Field(default="", description="what went wrong, for the student; empty when passed")
     visibility: Literal["visible", "hidden"] = "hidden"
     seconds: float = 0.0
-    figures: list[dict] = Field(default_factory=list, description="pictures the check recorded, as plain data "
+    figures: Annotated[list[dict], AfterValidator(encodable)] = Field(default_factory=list, description="pictures the check recorded, as plain data "
                                 "(grader.figures); a hidden check's only when it marked them public")
 
 
@@ -33,14 +54,14 @@ class Report(BaseModel):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     assignment: str
-    submission: str
+    submission: Text
     score: float
     max_score: float
     checks: list[CheckResult]
-    load_error: str | None = Field(default=None, description="why the submission could not be loaded, if so")
+    load_error: Text | None = Field(default=None, description="why the submission could not be loaded, if so")
     protections: list[str] = Field(default_factory=list, description="how the worker was confined")
-    output: str = Field(default="", description="the submission's captured stdout and stderr, truncated")
-    notes: list[str] = Field(default_factory=list, description="what happened to a notebook's cells that were "
+    output: Text = Field(default="", description="the submission's captured stdout and stderr, truncated")
+    notes: list[Text] = Field(default_factory=list, description="what happened to a notebook's cells that were "
                              "not run, for the student")
     graded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = Field(default=0.0, description="wall time of the whole grade")

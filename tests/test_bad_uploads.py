@@ -467,3 +467,18 @@ def test_the_cluster_ships_a_folder_with_its_links_as_links_and_stages_it_as_her
     assert staged.module_file.read_text() == ALICE
     assert sorted(p.name for p in staged.workdir.iterdir()) == ["optimizers.py"]
     assert any("helpers.py is a symbolic link to /etc/passwd" in note for note in staged.notes)
+
+
+def test_a_lone_surrogate_in_a_students_exception_is_spelled_out_not_fatal(tmp_path):
+    """`raise ValueError("\\udcff")`: text that UTF-8 cannot encode once killed the judge that tried to send
+    the report (the fuzz run found it); now it is written as `\\udcff` and the batch goes on."""
+    folder = tmp_path / "class"
+    write(folder / "alice.py")
+    write(folder / "sam.py", ALICE.replace("def adam(", "def adam_(") +
+          "\ndef adam(theta, grad, state, **kwargs):\n    raise ValueError('bad \\udcff byte')\n")
+    out = tmp_path / "grades"
+    result = run("grade", "optimizers", str(folder), "--out", str(out), "--workers", "2")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    sam = reports(out)["sam"]
+    assert 0 < sam["score"] < 100
+    assert any("bad \\udcff byte" in c["message"] for c in sam["checks"] if c["status"] == "error")
