@@ -780,7 +780,8 @@ def check_outputs(dest: Path, out: Path, inputs: list[Input], *, secrets: Iterab
       file) scores 0, one expected to score full (a correct solution in an odd shape) scores full;
     * no file of a report holds a secret (``secrets``) or the first line of ``/etc/shadow`` or
       ``/etc/passwd``;
-    * every input is still in ``dest`` (``fingerprint`` compares the bytes).
+    * every input is still in ``dest`` (``fingerprint`` compares the bytes);
+    * no report says the grader itself failed ("please tell the course staff").
     """
     problems = [f"{i.kind} {i.name!r}: gone from {dest}" for i in inputs if not os.path.lexists(dest / i.name)]
     found = reports(out)
@@ -798,6 +799,9 @@ def check_outputs(dest: Path, out: Path, inputs: list[Input], *, secrets: Iterab
         if report.get("submission") != sid:
             problems.append(f"{sid}: report.json names submission {report.get('submission')!r}")
         ids.append(report.get("submission"))
+        texts_of = [report.get("load_error") or ""] + [c.get("message") or "" for c in report.get("checks") or []]
+        if any("please tell the course staff" in text for text in texts_of):  # the grader's own failure
+            problems.append(f"{sid}: the grader failed on it: {_first_line(report.get('load_error'))}")
         if not (out / sid / "report.html").is_file():
             problems.append(f"{sid}: no report.html")
     duplicated = [sid for sid, n in collections.Counter(ids).items() if n > 1]
@@ -970,6 +974,8 @@ def main(argv: list[str] | None = None) -> int:
         problems.append(f"grader exited with status {status}")
         tail = (work / "grader.stderr").read_text(errors="replace").strip().splitlines()[-5:]
         print("stderr (end):\n  " + "\n  ".join(tail))
+    if "Traceback" in (work / "grader.stderr").read_text(errors="replace"):
+        problems.append(f"the grader printed a traceback: see {work / 'grader.stderr'}")
     problems += check_outputs(dest, grades, inputs, secrets=[os.environ.get("GRADER_SECRET", "")])
     after = escape_files(work, dest)
     escaped = sorted(p for p, mtime in after.items() if before.get(p) != mtime and not p.startswith(str(grades)))
