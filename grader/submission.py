@@ -335,10 +335,18 @@ def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Pat
                             "student's work; unzip it yourself and pass the folder", path, size >> 20,
                             MAX_CLASS_ZIP_BYTES >> 30)
                 return alone
-            materialize(tree, scratch.folder() / "unzipped", limit=MAX_CLASS_ZIP_BYTES, skip_junk=True)
+            failed = materialize(tree, scratch.folder() / "unzipped", limit=MAX_CLASS_ZIP_BYTES, skip_junk=True)
+        else:
+            failed = []
     root = (scratch.folder() / "unzipped" if path.is_file() else path).joinpath(*relative_root.parts)
     label = f"{path}" if relative_root == PurePosixPath() else f"{path}, in {relative_root}"
-    entries = _class_entries(root, module, scratch, label)
+    broken = {}  # a student's file the class zip could not give: that student's zero, not a lost report
+    for item in failed:
+        if item.path.parent == relative_root:
+            broken[item.path.name] = f"{item.path.name} in {path.name} {item.reason}"
+        else:
+            log.warning("%s: %s %s", path, item.path, item.reason)
+    entries = _class_entries(root, module, scratch, label, broken)
     log.info("%s: read as %s of %d submissions", label, kind, len(entries))
     return entries
 
@@ -400,9 +408,11 @@ class _Owned:
     path: Path
 
 
-def _class_entries(root: Path, module: str, scratch: _Scratch, label: str) -> list[tuple[str, Path, str | None]]:
+def _class_entries(root: Path, module: str, scratch: _Scratch, label: str,
+                   broken: dict[str, str] | None = None) -> list[tuple[str, Path, str | None]]:
     """(id, what to stage, problem) for each student among the entries of a class folder, in name order;
-    what was skipped is logged under ``label`` (the path the caller gave, not where a zip was unpacked)."""
+    what was skipped is logged under ``label`` (the path the caller gave, not where a zip was unpacked).
+    ``broken``: entries a class zip held but could not unpack, by name, with why."""
     names = _gradescope_names(root / GRADESCOPE_METADATA)
     entries: list[tuple[str, str, Path, str | None]] = []  # (sort key, id, path, problem)
     by_student: dict[tuple[str, ...], list[_Owned]] = {}
@@ -435,6 +445,12 @@ def _class_entries(root: Path, module: str, scratch: _Scratch, label: str) -> li
             by_student.setdefault(key, []).append(owned)
         else:
             skipped.append(entry.name)
+    for name, why in sorted((broken or {}).items()):
+        if is_junk(name):
+            continue
+        moodle, canvas = _MOODLE_FILE.match(name), _CANVAS_FILE.match(name)
+        raw = moodle["name"] if moodle else canvas["name"] if canvas else PurePosixPath(name).stem
+        entries.append((name, safe_id(raw), root / name, why))
     for key, owned in by_student.items():
         code = [o for o in owned if Path(o.original).suffix.lower() in GRADEABLE]
         if code:

@@ -482,3 +482,23 @@ def test_a_lone_surrogate_in_a_students_exception_is_spelled_out_not_fatal(tmp_p
     sam = reports(out)["sam"]
     assert 0 < sam["score"] < 100
     assert any("bad \\udcff byte" in c["message"] for c in sam["checks"] if c["status"] == "error")
+
+
+def test_a_member_a_class_zip_cannot_unpack_is_that_students_zero(tmp_path):
+    """A Canvas zip whose member for one student fails its CRC: the others are graded, and that student
+    gets a report that says so, not silence."""
+    export = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(export, "w") as z:  # stored, not deflated: a flipped byte is a bad CRC, not a bad stream
+        z.writestr("doealice_1_11_optimizers.py", ALICE)
+        z.writestr("roebob_2_22_optimizers.py", ALICE)
+    with zipfile.ZipFile(export) as z:
+        bob = z.getinfo("roebob_2_22_optimizers.py")
+        start = bob.header_offset + 30 + len(bob.filename.encode()) + len(bob.extra)
+    data = bytearray(export.read_bytes())
+    data[start + 10] ^= 0xFF
+    export.write_bytes(bytes(data))
+    found = {f.submission: f for f in discover([export], "optimizers", tmp_path / "work")}
+    assert set(found) == {"doealice", "roebob"}
+    assert found["doealice"].problem is None
+    assert found["roebob"].problem.startswith("roebob_2_22_optimizers.py in canvas.zip cannot be unpacked")
+    assert "CRC" in found["roebob"].problem
