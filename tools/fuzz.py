@@ -852,6 +852,9 @@ def _by_token(inputs: list[Input], found: dict[str, dict | None]) -> dict[str, l
     result: dict[str, list[str]] = {}
     for token, items in inputs_of.items():
         sids = reports_of.get(token, [])
+        if not sids and len(items) == 1 and not TOKEN.search(items[0].name):  # ".zip": its id is "zip"
+            bare = items[0].name.lstrip("._-")
+            sids = [sid for sid in [bare.rsplit(".", 1)[0] if "." in bare else bare] if sid in found]
         if len(items) == 1:
             result[items[0].name] = sids
         else:
