@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--summary", type=Path, metavar="FILE",
                        help="also append the results as Markdown to FILE (in GitHub Actions: $GITHUB_STEP_SUMMARY)")
 
+    gradescope = sub.add_parser("gradescope", help="build the Gradescope autograder zip of an assignment")
+    gradescope.add_argument("assignment")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                            help="the zip to write (default: ./autograder.zip)")
+    run = sub.add_parser("gradescope-run", help="in Gradescope's container: grade /autograder/submission")
+    run.add_argument("assignment")
+
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
@@ -69,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                                course=args.course, sandbox=not args.no_sandbox, workers=args.workers,
                                regrade=args.regrade, scheduler=args.scheduler)
             return _below(result.reports, args.fail_under)
+        if args.command in ("gradescope", "gradescope-run"):
+            from grader import gradescope
+            from grader.course import course_root
+
+            if args.command == "gradescope-run":
+                return gradescope.run(args.assignment, course_root(args.course))
+            print(f"wrote {gradescope.build(course_root(args.course), args.assignment, args.out)}")
+            return 0
         if args.command == "assign":
             from grader.assign import generate
             from grader.course import course_root

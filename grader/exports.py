@@ -142,10 +142,11 @@ def _gradescope_output(report: Report) -> str:
     This text is visible at once, while hidden checks wait for publication, so it counts the visible
     checks only: the total would tell a student how the hidden checks went.
     """
+    sandbox = f"\n\nYour code ran confined by: {', '.join(report.protections)}." if report.protections else ""
     notes = "".join(f"\n- {note}" for note in report.notes)
     notes = f"\n\nNotes on your files:{notes}" if notes else ""  # a file graded under another name, a link not read
     if report.load_error:
-        return f"Your submission could not be loaded, so no check could run:\n\n{report.load_error}{notes}"
+        return f"Your submission could not be loaded, so no check could run:\n\n{report.load_error}{notes}{sandbox}"
     visible = [c for c in report.checks if c.visibility == "visible"]
     hidden = [c for c in report.checks if c.visibility != "visible"]
     passed = sum(c.status == "passed" for c in visible)
@@ -155,7 +156,7 @@ def _gradescope_output(report: Report) -> str:
     if hidden:
         line += (f" {len(hidden)} hidden checks ({_num(sum(c.max_points for c in hidden))} points) "
                  "are shown when grades are published.")
-    return line + notes
+    return line + notes + sandbox
 
 
 def _gradescope_test(check: CheckResult, spec: AssignmentSpec | None) -> dict:
@@ -168,7 +169,8 @@ def _gradescope_test(check: CheckResult, spec: AssignmentSpec | None) -> dict:
         "max_score": check.max_points,
         "status": "passed" if check.status == "passed" else "failed",
         "output": output,
-        "visibility": "visible" if check.visibility == "visible" else "after_published",
+        "visibility": "visible" if check.visibility == "visible" else
+                      spec.gradescope.hidden_visibility if spec is not None else "after_published",
     }
 
 

@@ -56,6 +56,14 @@ class Check(_Strict):
     description: str = Field(default="", description="one line shown to students")
 
 
+class Gradescope(_Strict):
+    """How Gradescope shows this assignment's results (``grader gradescope``)."""
+
+    hidden_visibility: Literal["hidden", "after_due_date", "after_published", "visible"] = Field(
+        default="after_published", description="when students see the hidden checks' results (Gradescope's "
+        "test visibility); the visible checks are always visible")
+
+
 class AssignmentSpec(_Strict):
     """The whole ``assignment.toml``."""
 
@@ -69,6 +77,7 @@ class AssignmentSpec(_Strict):
     parameters: dict[str, float | int | str | bool] = Field(
         default_factory=dict, description="other numbers checks read, e.g. a time budget or a loss threshold")
     checks: dict[str, Check] = Field(min_length=1)
+    gradescope: Gradescope = Field(default_factory=Gradescope)
 
     @model_validator(mode="after")
     def _functions_are_declared(self) -> AssignmentSpec:
