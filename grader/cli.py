@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("gradescope-run", help="in Gradescope's container: grade /autograder/submission")
     run.add_argument("assignment")
 
+    prairielearn = sub.add_parser("prairielearn", help="write a PrairieLearn question's grading files for an assignment")
+    prairielearn.add_argument("assignment")
+    prairielearn.add_argument("--out", type=Path, required=True, help="the folder to write them to")
+    prairielearn.add_argument("--image", default="YOUR-DOCKERHUB-USER/grader:0.1",
+                              help="the grading image's name, for info.json (build it from OUT/Dockerfile)")
+    pl_run = sub.add_parser("prairielearn-run", help="in PrairieLearn's container: grade /grade/student")
+    pl_run.add_argument("assignment")
+
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
@@ -83,6 +91,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "gradescope-run":
                 return gradescope.run(args.assignment, course_root(args.course))
             print(f"wrote {gradescope.build(course_root(args.course), args.assignment, args.out)}")
+            return 0
+        if args.command in ("prairielearn", "prairielearn-run"):
+            from grader import prairielearn
+            from grader.course import course_root
+
+            if args.command == "prairielearn-run":
+                return prairielearn.run(args.assignment, course_root(args.course))
+            for path in prairielearn.build(course_root(args.course), args.assignment, args.out, image=args.image):
+                print(f"wrote {path}")
             return 0
         if args.command == "assign":
             from grader.assign import generate

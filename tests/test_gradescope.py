@@ -95,7 +95,7 @@ def test_an_unknown_assignment_builds_nothing(tmp_path):
     ("one mistake, any file name", {"my_optimizers.py": EXAMPLES / "bob.py"}, None),
     ("a notebook in a folder", {"work/optimizers.ipynb": ROOT / "student_template" / "optimizers.ipynb"}, 0.0),
     ("corrupt zip", {"hand-in.zip": b"PK\x03\x04 broken"}, 0.0),
-    ("hostile", {"optimizers.py": ROOT / "tests" / "hostile" / "optimizers" / "read_reference.py"}, 0.0),
+    ("hostile", {"optimizers.py": ROOT / "tests" / "hostile" / "optimizers" / "environ_snoop.py"}, 0.0),
     ("nothing", {}, 0.0),
 ])
 def test_run_autograder_writes_gradescopes_results_with_grader_grades_score(autograder_zip, tmp_path, case, files,
@@ -123,6 +123,7 @@ def test_run_autograder_writes_gradescopes_results_with_grader_grades_score(auto
     if case == "nothing":
         assert "the folder submission is empty" in results.output
     assert "Your code ran confined by: rlimits" in results.output
+    assert SECRET not in json.dumps(data)  # the baked secret never reaches what the student sees
 
 
 def test_a_regrade_of_the_same_submission_draws_the_same_hidden_inputs(autograder_zip, tmp_path):
