@@ -34,7 +34,7 @@ from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, exclusive, fingerprint, problem_fingerprint
 from grader.pool import Settings, default_workers, grade_local
 from grader.report import Report, write_report
-from grader.sandbox import isolation
+from grader.sandbox import forkserver, isolation
 from grader.submission import check_exists, discover, mention
 
 TABLE_ROWS = 40  # a longer class gets its summary, not a row each
@@ -58,6 +58,7 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
     for path in submissions:
         check_exists(path)
     with exclusive(out):
+        forkserver.sweep_stale()  # what a batch stopped by kill -9 left in $TMPDIR
         return _grade_all(task, root, submissions, out, sandbox, workers, regrade, scheduler, console)
 
 

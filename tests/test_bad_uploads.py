@@ -410,22 +410,49 @@ def test_a_second_run_on_the_same_output_folder_refuses_and_the_gradebook_stays_
 
 
 def test_a_lock_left_by_a_killed_run_does_not_block_the_next(tmp_path):
+    """... and what the killed run's fork servers left in TMPDIR, the next run removes."""
     subs = tmp_path / "subs"
     for n in range(12):
         write(subs / f"s{n:02}.py")
-    out = tmp_path / "grades"
-    env = {**os.environ, "GRADER_SECRET": TEST_SECRET.decode()}
+    out, tmp = tmp_path / "grades", tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "GRADER_SECRET": TEST_SECRET.decode(), "TMPDIR": str(tmp)}
     first = subprocess.Popen([*GRADER, "--course", str(ROOT), "grade", "optimizers", str(subs), "--out", str(out)],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 60
     while not (out / ".grader.lock").exists() or not (out / ".grader.lock").read_text():
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    while not list(tmp.glob("grader-zygote-*")):  # a fork server is up: its folder is what a kill leaves
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     os.killpg(first.pid, 9)
     first.wait()
-    result = run("grade", "optimizers", str(subs), "--out", str(out))
+    left = sorted(p.name for p in tmp.iterdir())
+    assert left, "the killed run left nothing to sweep: the test shows nothing"
+    result = subprocess.run([*GRADER, "--course", str(ROOT), "grade", "optimizers", str(subs), "--out", str(out)],
+                            env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert len(reports(out)) == 12
+    assert sorted(p.name for p in tmp.iterdir()) == []
+
+
+def test_the_sweep_removes_only_the_folders_of_judges_that_are_gone(tmp_path):
+    from grader.sandbox.forkserver import OWNER_FILE, STALE_SECONDS, sweep_stale
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folders = {name: tmp_path / f"grader-zygote-{name}" for name in ("dead", "alive", "old", "new")}
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "zygote.log").write_text("log")
+    (folders["dead"] / OWNER_FILE).write_text(f"{gone.pid}\n")
+    (folders["alive"] / OWNER_FILE).write_text(f"{os.getpid()}\n")
+    os.utime(folders["old"], (time.time() - STALE_SECONDS - 60,) * 2)
+    write(tmp_path / "grader-zygote-file", "not a folder")
+    assert sweep_stale(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grader-zygote-alive", "grader-zygote-file",
+                                                         "grader-zygote-new"]
 
 
 def test_a_skipped_link_and_a_file_graded_under_another_name_are_in_every_report_the_student_sees(tmp_path):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from grader.sandbox import isolation
@@ -24,6 +25,9 @@ from grader.sandbox.isolation import Isolation
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 START_SECONDS = 120.0  # the interpreter start and the torch import, once per judge process
+SCRATCH_PREFIX = "grader-zygote-"
+OWNER_FILE = "owner"
+STALE_SECONDS = 7 * 24 * 3600  # a scratch folder without an owner file, from an older grader
 
 
 class ForkServerError(RuntimeError):
@@ -54,7 +58,8 @@ class ForkServer:
     def __init__(self, iso: Isolation, slot: int, disk_mb: int, with_torch: bool = True):
         self.isolation, self.slot, self.disk_mb, self.with_torch = iso, slot, disk_mb, with_torch
         self.uid = isolation.SANDBOX_UID_BASE + slot
-        self._scratch = Path(tempfile.mkdtemp(prefix="grader-zygote-"))
+        self._scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+        (self._scratch / OWNER_FILE).write_text(f"{os.getpid()}\n")  # for sweep_stale, after a kill -9
         self.inbox = self._scratch / "inbox"
         self.inbox.mkdir(mode=0o700)
         self._jobs = 0
@@ -251,3 +256,37 @@ def close_all() -> None:
     for found in list(_starting.values()):
         if found.pid == os.getpid():
             found.close(kill=True)
+
+
+def sweep_stale(folder: Path | None = None) -> int:
+    """Remove the scratch folders of fork servers whose judge is gone (a batch stopped by ``kill -9``
+    cannot clean up after itself): those whose owner process no longer exists, and those without an
+    owner file older than a week. A live judge's folder is never touched. The number removed."""
+    removed = 0
+    for scratch in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            if not scratch.is_dir() or scratch.is_symlink() or scratch.stat().st_uid != os.getuid():
+                continue
+            owner = scratch / OWNER_FILE
+            if owner.is_file():
+                stale = not _alive(int(owner.read_text().strip() or "0"))
+            else:
+                stale = time.time() - scratch.stat().st_mtime > STALE_SECONDS
+        except (OSError, ValueError):
+            continue
+        if stale:
+            shutil.rmtree(scratch, ignore_errors=True)
+            removed += not scratch.exists()
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
