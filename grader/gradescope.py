@@ -78,6 +78,8 @@ RUN_AUTOGRADER = """\
 # Gradescope runs this for each submission; it always leaves /autograder/results/results.json.
 AUTOGRADER="${{GRADER_AUTOGRADER_ROOT:-/autograder}}"
 export GRADER_WORKER_VENV="$AUTOGRADER/worker-venv"
+# The workers drop to an unprivileged uid: the course (checks, references, secret) must be root's only.
+chmod -R go-rwx "$AUTOGRADER/source" 2>/dev/null || true
 exec "$AUTOGRADER/venv/bin/python" -m grader --course "$AUTOGRADER/source/course" gradescope-run {assignment}
 """
 

@@ -68,6 +68,8 @@ RUN_SH = """\
 #!/bin/sh
 # PrairieLearn's entrypoint for this question: grade /grade/student, write /grade/results/results.json.
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# The workers drop to an unprivileged uid: the course files (checks, references, secret) must be root's only.
+chmod -R go-rwx "$HERE" 2>/dev/null || true
 exec "${{GRADER_PYTHON:-/opt/grader/bin/python}}" -m grader --course "$HERE/course" prairielearn-run {assignment}
 """
 

@@ -20,11 +20,20 @@ HOSTILE = sorted((Path(__file__).parent / "hostile" / "optimizers").glob("*.py")
 ALICE = ROOT / "examples" / "optimizers" / "alice.py"
 
 
+# tests/test_uid_tier.py runs this module again as Docker's default capabilities allow (no CAP_SYS_ADMIN),
+# with GRADER_TEST_TIER=uid: workers then drop to an unprivileged uid without namespaces, and what only
+# namespaces stop (the network) is not asserted there (docs/security.md names it).
+UID_TIER = os.environ.get("GRADER_TEST_TIER") == "uid"
+
+
 @pytest.fixture(scope="module", autouse=True)
 def sandbox_available():
     if os.geteuid() != 0:
         pytest.skip("the sandbox needs root; without it the grader runs with rlimits only")
-    assert detect().namespaces, f"running as root but the sandbox is off: {detect().why_not}"
+    if UID_TIER:
+        assert detect().uid_drop and not detect().namespaces, detect()
+    else:
+        assert detect().namespaces, f"running as root but the sandbox is off: {detect().why_not}"
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +111,7 @@ def test_a_hostile_submission_earns_nothing_and_harms_nothing(path, quick, grade
     assert victim.read_text() == '{"score": 7}'
     assert sorted(p.name for p in quick.checks_dir.iterdir()) == checks_before
     assert not pwned.exists()
-    assert not accepted, "the submission reached a service on loopback"
+    assert UID_TIER or not accepted, "the submission reached a service on loopback"
     dumped = report.model_dump_json()
     assert TEST_SECRET.decode() not in dumped and str(ROOT) not in dumped and str(tmp_path) not in dumped
     assert len(dumped) < 200_000
@@ -139,8 +148,8 @@ if os.path.exists("/tmp/left-by-planter") or os.path.exists("left-in-work"):
     found.append("files")
 if libc.shmget(0x6772, 0, 0) >= 0:
     found.append("shm")
-if len([p for p in os.listdir("/proc") if p.isdigit()]) > 1:
-    found.append("processes")
+if [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid() and os.stat(f"/proc/{p}").st_uid == os.getuid()]:
+    found.append("processes")  # another process of this uid (the only ones it sees in its PID namespace)
 print("FOUND", " ".join(found) or "nothing", flush=True)
 '''
 

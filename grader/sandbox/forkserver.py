@@ -75,6 +75,20 @@ class ForkServer:
                                      [isolation.PYTHON, "-I", isolation.ZYGOTE, str(theirs.fileno()), "confined",
                                       str(self.uid), preload], mode="zygote")
             env = scrubbed_env("/work", "/tmp")
+        elif iso.uid_drop:
+            # Root without namespaces: the fork server runs the worker interpreter as root and drops each
+            # child to the slot's uid, in a folder of the uid's own that only it (and root) can enter.
+            self._scratch.chmod(0o711)
+            self.work = self._scratch / "work"
+            self.work.mkdir(mode=0o700)
+            os.chown(self.work, self.uid, self.uid)
+            # The fork server's code is copied here, as confined ones see it at /sandbox: a worker's command
+            # line (its fork server's, readable in /proc) then names no folder of the course.
+            shutil.copytree(isolation.SANDBOX_DIR, self._scratch / "sandbox",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            argv = [str(iso.venv / "bin" / "python"), "-I", str(self._scratch / "sandbox" / ZYGOTE_SCRIPT.name),
+                    str(theirs.fileno()), "uid", str(self.uid), preload, str(self.work)]
+            env = scrubbed_env(str(self.work), str(self.work))
         else:
             argv = [sys.executable, "-I", str(ZYGOTE_SCRIPT), str(theirs.fileno()), "plain", str(os.getuid()), preload]
             env = scrubbed_env(str(self._scratch), str(self._scratch))
@@ -106,6 +120,8 @@ class ForkServer:
                 job = f"job-{self._jobs}"
                 shutil.copytree(workdir, self.inbox / job)
                 command |= {"job": job, "env": scrubbed_env("/work", "/tmp")}
+            elif self.isolation.uid_drop:  # the fork server copies it into the uid's folder
+                command |= {"dir": str(workdir), "env": scrubbed_env(str(self.work), str(self.work))}
             else:
                 command |= {"dir": str(workdir), "env": scrubbed_env(str(workdir), str(workdir))}
             try:
@@ -198,7 +214,7 @@ class ForkServer:
                 self.proc.wait()
         self._log.close()
         shutil.rmtree(self._scratch, ignore_errors=True)
-        if self.isolation.namespaces:
+        if self.isolation.confined_uid:
             isolation.kill_uid(self.uid)
 
 
@@ -211,7 +227,7 @@ _key_locks: dict[tuple, threading.Lock] = {}
 def server(iso: Isolation, disk_mb: int, with_torch: bool = True) -> ForkServer:
     """This process's fork server for ``iso`` (a forked process starts its own: a socket is not shared),
     with torch imported or not."""
-    key = (iso.namespaces, iso.venv, disk_mb, with_torch)
+    key = (iso.namespaces, iso.uid_drop, iso.venv, disk_mb, with_torch)
     with _servers_lock:  # one lock per kind of server: a light one need not wait for one importing torch
         lock = _key_locks.setdefault((os.getpid(), key), threading.Lock())
     with lock:

@@ -3,9 +3,11 @@
 With root, ``unshare`` and ``setpriv`` available and the worker interpreter in place, each worker
 starts in new PID, network, mount, IPC and UTS namespaces, in a minimal read-only root (``/usr``,
 ``/lib``, ``/bin``, ``/etc``, the worker interpreter and ``grader/sandbox`` only) with its submission
-copied onto a size-limited tmpfs, and runs as an unprivileged uid with no capabilities. Anywhere
-else it falls back to a plain subprocess with rlimits and says so: ``grader grade`` prints the
-active protections once, and every report lists them.
+copied onto a size-limited tmpfs, and runs as an unprivileged uid with no capabilities. As root
+without namespaces (a Docker container's default capabilities lack CAP_SYS_ADMIN: Gradescope,
+PrairieLearn), each worker still drops to the unprivileged uid, in a private folder (the uid tier).
+Anywhere else it falls back to a plain subprocess with rlimits and says so: ``grader grade`` prints
+the active protections once, and every report lists them.
 
 The worker interpreter is a venv made from the system's Python (``/usr/bin/python3.11``), whose
 files are readable by any uid: the default Python here lives under ``/root``, which an unprivileged
@@ -31,15 +33,26 @@ ALL_PROTECTIONS = ("rlimits", "scrubbed-environment", "pid-namespace", "network-
                    "private-root", "unprivileged-uid")
 
 
+UID_PROTECTIONS = ("rlimits", "scrubbed-environment", "unprivileged-uid")
+
+
 @dataclass(frozen=True)
 class Isolation:
     namespaces: bool
     venv: Path | None
     why_not: str = ""
+    uid_drop: bool = False  # no namespaces, but root may still drop each worker to the slot's uid
+
+    @property
+    def confined_uid(self) -> bool:
+        """Workers run as the slot's unprivileged uid (with namespaces, or in the uid tier)."""
+        return self.namespaces or self.uid_drop
 
     @property
     def protections(self) -> list[str]:
-        return list(ALL_PROTECTIONS if self.namespaces else ALL_PROTECTIONS[:2])
+        if self.namespaces:
+            return list(ALL_PROTECTIONS)
+        return list(UID_PROTECTIONS if self.uid_drop else ALL_PROTECTIONS[:2])
 
     def summary(self) -> str:
         active = ", ".join(self.protections)
@@ -68,10 +81,50 @@ def detect() -> Isolation:
         why = f"no worker interpreter at {venv} (run `make setup`)"
     else:
         why = _trial(venv)
+    if why and os.geteuid() == 0 and sys.platform == "linux" and (venv / "bin" / "python").exists() \
+            and not _uid_trial(venv):
+        # Root without CAP_SYS_ADMIN (Docker's default capabilities: Gradescope, PrairieLearn): no
+        # namespaces, but each worker still drops to an unprivileged uid over a private copy.
+        warnings.warn(f"workers run without namespaces, as an unprivileged uid: {why}", stacklevel=2)
+        return Isolation(False, venv, why, uid_drop=True)
     if why:
         warnings.warn(f"workers run without namespaces or a uid drop: {why}", stacklevel=2)
         return Isolation(False, None, why)
     return Isolation(True, venv)
+
+
+def _uid_trial(venv: Path) -> str:
+    """What the uid tier's fork server does for each worker, once: start the worker interpreter as the
+    slot's uid (here with ``setpriv``) in a folder of that uid's own, which it writes to; then clear
+    that folder as root. An empty string when all of it works (root may lack the capabilities that
+    bypass file permissions, and then cannot clear a uid's folder: no uid tier)."""
+    import tempfile
+
+    uid = SANDBOX_UID_BASE + slot()
+    code = "import os, numpy; open('trial', 'w').write('x'); os.mkdir('made', 0o700); print(os.getuid())"
+    tmp = tempfile.mkdtemp(prefix="grader-trial-")
+    work = Path(tmp) / "work"
+    try:
+        try:
+            Path(tmp).chmod(0o711)
+            work.mkdir(mode=0o700)
+            os.chown(work, uid, uid)
+            done = subprocess.run([shutil.which("setpriv", path=_PATH) or "setpriv", f"--reuid={uid}", f"--regid={uid}",
+                                   "--clear-groups", "--no-new-privs", str(venv / "bin" / "python"), "-I", "-c", code],
+                                  capture_output=True, text=True, timeout=60, env={"PATH": _PATH}, cwd=work)
+            if done.returncode != 0 or done.stdout.strip() != str(uid):
+                return f"uid trial failed: {done.stderr.strip()[-300:]}"
+            for entry in work.iterdir():
+                entry.rmdir() if entry.is_dir() else entry.unlink()
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"uid trial failed: {exc}"
+    finally:
+        try:
+            os.chown(work, os.getuid(), os.getgid())  # ours again, so that we may remove it whatever happened
+        except OSError:
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
+    return ""
 
 
 PYTHON = "/venv/bin/python"  # the worker interpreter, as the confined process sees it

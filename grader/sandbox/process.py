@@ -64,7 +64,7 @@ class Worker:
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         limits = self.limits
-        sandboxed = self.isolation.namespaces
+        sandboxed = self.isolation.confined_uid  # RLIMIT_NPROC counts per uid: only for the slot's own
         output = os.open(self.output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         command = (self.workdir, self.module,
                    [limits.cpu_seconds, limits.memory_bytes, limits.file_bytes, limits.processes if sandboxed else 0],

@@ -77,8 +77,12 @@ def _freeze_heap() -> None:
 
 
 class Zygote:
-    def __init__(self, control: socket.socket, confined: bool, uid: int):
+    def __init__(self, control: socket.socket, confined: bool, uid: int, work: Path | None = None):
         self.control, self.confined, self.uid = control, confined, uid
+        # The uid tier (root without namespaces): each child drops to ``uid`` in ``work``, and everything
+        # of the uid is killed and its files removed between children, as in a confined zygote.
+        self.work = work
+        self.drops = confined or work is not None
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.worker = _load("worker")
         self.worker.preload()
@@ -117,6 +121,11 @@ class Zygote:
             shutil.copytree(INBOX / command["job"], WORK, dirs_exist_ok=True)
             for path in [WORK, *WORK.rglob("*")]:
                 os.chown(path, self.uid, self.uid)
+        elif self.work is not None:
+            self._wipe_uid()
+            shutil.copytree(command["dir"], self.work, dirs_exist_ok=True, symlinks=True)
+            for path in [self.work, *self.work.rglob("*")]:
+                os.chown(path, self.uid, self.uid, follow_symlinks=False)
         self.worker.install_guard(command["forbidden"])  # the children inherit its wrappers
         pid = os.fork()
         if pid:
@@ -162,12 +171,12 @@ class Zygote:
                 raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWIPC)")
             os.chdir(WORK)
         else:
-            os.chdir(command["dir"])
+            os.chdir(self.work or command["dir"])
         os.environ.clear()
         os.environ.update(command["env"])
         cpu, memory, file_bytes, processes = command["limits"]
         self.worker.limit_resources(cpu, memory, file_bytes, processes)
-        if self.confined:
+        if self.drops:
             self._drop_privileges()
         sys.stdout.reconfigure(line_buffering=True, write_through=True)
         sys.stderr.reconfigure(line_buffering=True, write_through=True)
@@ -187,6 +196,63 @@ class Zygote:
         effective = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
         if os.getuid() != self.uid or os.geteuid() != self.uid or int(effective, 16) != 0:
             raise OSError("the privilege drop did not take")
+
+    def _wipe_uid(self) -> None:
+        """The uid tier's ``_wipe``: the uid's folder emptied, and whatever the uid left in the shared
+        scratch places (``/tmp``, ``/var/tmp``, ``/dev/shm``) removed, so nothing is left for the next."""
+        for entry in self.work.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        self._remove_sysv_ipc()
+        for shared in ("/tmp", "/var/tmp", "/dev/shm"):
+            try:
+                entries = list(os.scandir(shared))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.stat(follow_symlinks=False).st_uid != self.uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+
+    def _remove_sysv_ipc(self) -> None:
+        """SysV shared memory, semaphores and message queues of the uid (they outlive their process; a
+        confined zygote's children have an IPC namespace of their own instead). Removing another uid's
+        object takes CAP_SYS_ADMIN, which this tier lacks: a short-lived child, as the uid, removes them."""
+        found: list[tuple[str, int]] = []
+        for kind in ("shm", "sem", "msg"):
+            try:
+                lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+            except OSError:
+                continue
+            header = lines[0].split() if lines else []
+            if "uid" not in header:
+                continue
+            for line in lines[1:]:
+                fields = line.split()
+                if len(fields) == len(header) and int(fields[header.index("uid")]) == self.uid:
+                    found.append((kind, int(fields[1])))  # the id column: shmid, semid, msqid
+        if not found:
+            return
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setgroups([])
+                os.setresgid(self.uid, self.uid, self.uid)
+                os.setresuid(self.uid, self.uid, self.uid)
+                for kind, ident in found:  # 0: IPC_RMID
+                    {"shm": lambda i: self.libc.shmctl(i, 0, None), "sem": lambda i: self.libc.semctl(i, 0, 0),
+                     "msg": lambda i: self.libc.msgctl(i, 0, None)}[kind](ident)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
 
     def _wipe(self) -> None:
         """Nothing of the previous submission (its files, its /tmp) is left for the next one."""
@@ -216,7 +282,7 @@ class Zygote:
                 break
             time.sleep(0.0005 if _ < 8 else 0.004)  # a killed process is usually gone within a millisecond
         self._reaped.clear()
-        return {"status": status, "survivors": len(self._processes()) if self.confined else 0}
+        return {"status": status, "survivors": len(self._processes()) if self.drops else 0}
 
     def _wait(self, pid: int) -> tuple[int | None, bool]:
         """``(its wait status, whether it is gone)``. ``_reap`` may have collected it first: between a
@@ -230,7 +296,7 @@ class Zygote:
         return (raw, True) if done else (None, False)
 
     def _kill_all(self, pid: int) -> int:
-        if not self.confined:
+        if not self.drops:
             try:
                 os.killpg(pid, signal.SIGKILL)
                 return 1
@@ -284,9 +350,10 @@ def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     confined, uid = argv[2] == "confined", int(argv[3])
     with_torch = len(argv) <= 4 or argv[4] == "torch"
+    work = Path(argv[5]) if argv[2] == "uid" else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the judge's to handle; it closes our socket
     warm_up(with_torch)
-    Zygote(control, confined, uid).run()
+    Zygote(control, confined, uid, work).run()
 
 
 if __name__ == "__main__":
