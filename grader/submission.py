@@ -122,9 +122,8 @@ def _stage_tree(tree: Tree, module: str, workdir: Path, zips: int) -> Staged:
     seen = [(shown, real) for shown, real in listing.files if not any(is_junk(p) for p in shown.parts)]
     skipped = [str(s) for s in listing.skipped if not any(is_junk(p) for p in s.path.parts)]
     notes = [f"{tree.label}: {_shown(skipped)}"] if skipped else []
-    order = lambda item: (len(item[0].parts), item[0].suffix.lower() == ".ipynb", str(item[0]))  # noqa: E731
-    named = sorted((f for f in seen if f[0].name in (f"{module}.py", f"{module}.ipynb")), key=order)
-    code = sorted((f for f in seen if f[0].suffix.lower() in CODE), key=order)
+    named = sorted((f for f in seen if f[0].name in (f"{module}.py", f"{module}.ipynb")), key=_order)
+    code = sorted((f for f in seen if f[0].suffix.lower() in CODE), key=_order)
     zipped = [f for f in seen if f[0].suffix.lower() == ".zip"]
     if named:
         chosen = named[0]
@@ -150,6 +149,11 @@ def _stage_tree(tree: Tree, module: str, workdir: Path, zips: int) -> Staged:
         if shown.name != f"{module}.py":
             (workdir / shown.name).write_bytes(tree.read(real, MAX_FILE_BYTES))
     return _write_module(tree.read(chosen[1], MAX_FILE_BYTES), str(chosen[0]), module, workdir, tuple(notes))
+
+
+def _order(item: tuple[PurePosixPath, PurePosixPath]) -> tuple:
+    """Shallowest first, a ``.py`` before a notebook, then by path."""
+    return len(item[0].parts), item[0].suffix.lower() == ".ipynb", str(item[0])
 
 
 def _write_module(data: bytes, name: str, module: str, workdir: Path, notes: tuple[str, ...]) -> Staged:

@@ -200,11 +200,7 @@ class Zygote:
     def _wipe_uid(self) -> None:
         """The uid tier's ``_wipe``: the uid's folder emptied, and whatever the uid left in the shared
         scratch places (``/tmp``, ``/var/tmp``, ``/dev/shm``) removed, so nothing is left for the next."""
-        for entry in self.work.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+        _empty(self.work)
         self._remove_sysv_ipc()
         for shared in ("/tmp", "/var/tmp", "/dev/shm"):
             try:
@@ -257,11 +253,7 @@ class Zygote:
     def _wipe(self) -> None:
         """Nothing of the previous submission (its files, its /tmp) is left for the next one."""
         for folder in (WORK, TMP):
-            for entry in folder.iterdir():
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+            _empty(folder)
 
     # ---------------------------------------------------------------------------------- stop
 
@@ -337,6 +329,15 @@ class Zygote:
             if pid == 0:
                 return
             self._reaped[pid] = status
+
+
+def _empty(folder: Path) -> None:
+    """Remove everything in ``folder`` (links as links), keeping the folder."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _open_fds() -> list[int]:
