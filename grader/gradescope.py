@@ -21,6 +21,7 @@ grader's own becomes a zero with a message that says so.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import stat
@@ -32,10 +33,11 @@ from pathlib import Path
 
 from grader.course import course_secret, load_assignment
 from grader.exports import gradescope_results
-from grader.report import write_atomic
+from grader.report import Report, write_atomic
 
 ROOT_ENV = "GRADER_AUTOGRADER_ROOT"  # /autograder, unless a test runs the steps somewhere else
 CARRIED = ("pyproject.toml", "README.md")
+IMAGE_BUDGET = 2_000_000  # bytes of pictures in one results.json
 SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".ruff_cache", ".git", ".venv", ".venv-worker"})
 
 SETUP_SH = """\
@@ -156,7 +158,7 @@ def run(assignment: str, course: Path) -> int:
         task = load_assignment(assignment, course)
         report = grade_submission(task, root / "submission", submission_id(root / "submission_metadata.json"),
                                   secret=course_secret(course), isolation=detect())
-        data = gradescope_results(report, task.spec)
+        data = with_pictures(gradescope_results(report, task.spec), report)
         data["execution_time"] = round(time.monotonic() - started, 2)
         _write(results, data)
     except BaseException as exc:  # noqa: BLE001 - whatever happens, the student gets a results.json
@@ -166,6 +168,42 @@ def run(assignment: str, course: Path) -> int:
         if isinstance(exc, KeyboardInterrupt):
             return 130
     return 0
+
+
+def with_pictures(data: dict, report: Report, budget: int = IMAGE_BUDGET) -> dict:
+    """``data`` (Gradescope's results for ``report``) with each check's figures shown under its message.
+
+    Gradescope renders a test's ``output`` as HTML when its ``output_format`` is ``html`` and shows
+    images given as data URLs there, so a check with pictures gets an HTML output: its text escaped
+    in a ``<pre>`` (as the text format shows it), then the pictures. Checks without pictures stay
+    plain text. At most ``budget`` bytes of pictures, first checks first; how many were left out is
+    said at the top.
+    """
+    from grader.html import figure_data_url
+
+    figures = {check.name: check.figures for check in report.checks}
+    left_out = 0
+    for test in data["tests"]:
+        pictures = []
+        for figure in figures.get(test["name"], []):
+            url = figure_data_url(figure)
+            if url is None:
+                continue
+            if len(url) > budget:
+                left_out += 1
+                continue
+            budget -= len(url)
+            title = html.escape(str(figure.get("title", "Figure")), quote=True)
+            pictures.append(f'<figure><img src="{url}" alt="{title}" style="max-width:100%">'
+                            f"<figcaption>{title}</figcaption></figure>")
+        if pictures:
+            text = f'<pre style="white-space:pre-wrap">{html.escape(test["output"])}</pre>' if test["output"] else ""
+            test["output"] = text + "".join(pictures)
+            test["output_format"] = "html"
+    if left_out:
+        data["output"] += (f"\n\n{left_out} {'picture was' if left_out == 1 else 'pictures were'} left out: "
+                           "the results had no room for them.")
+    return data
 
 
 def _failure(message: str, seconds: float) -> dict:

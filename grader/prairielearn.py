@@ -27,7 +27,6 @@ from the course secret and the submitted files, so a regrade of the same files d
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -150,12 +149,14 @@ def run(assignment: str, course: Path) -> int:
 
 def results_of(report: Report, descriptions: dict[str, str]) -> dict:
     """PrairieLearn's ``results.json`` for a report (see the module's docstring)."""
+    from grader.html import figure_data_url
+
     budget = IMAGE_BUDGET
     tests, left_out = [], 0
     for check in report.checks:
         images = []
         for figure in check.figures:
-            url = _image(figure)
+            url = figure_data_url(figure)
             if url is None:
                 continue
             if len(url) > budget:
@@ -183,15 +184,6 @@ def results_of(report: Report, descriptions: dict[str, str]) -> dict:
     while len(json.dumps(data)) > MAX_RESULTS_BYTES and any(t["images"] for t in tests):
         next(t for t in reversed(tests) if t["images"])["images"].pop()
     return data
-
-
-def _image(figure: dict) -> str | None:
-    from grader.html import figure_png
-
-    try:
-        return "data:image/png;base64," + base64.b64encode(figure_png(figure)).decode("ascii")
-    except Exception:  # noqa: BLE001 - a picture must never cost the student the results
-        return None
 
 
 def _failure(message: str) -> dict:

@@ -8,6 +8,7 @@ checkout's (`setup.sh`'s install from the zip is not exercised here).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from test_exports import read_gradescope
 
 from grader.course import load_assignment
 from grader.exports import gradescope_results
+from grader.gradescope import with_pictures
 from grader.report import CheckResult, Report
 
 SECRET = "gradescope-test-secret"
@@ -115,6 +117,15 @@ def test_run_autograder_writes_gradescopes_results_with_grader_grades_score(auto
         expected = json.loads((out / "bob" / "report.json").read_text())["score"]
         assert 0 < expected < 100
     assert results.score == expected, data["output"]
+    if case == "one mistake, any file name":  # the report's pictures, shown under their check's message
+        pictured = [t for t in data["tests"] if t.get("output_format") == "html"]
+        assert pictured
+        for test in pictured:
+            text, *pictures = test["output"].split('<img src="data:image/png;base64,')
+            assert (text.startswith('<pre style="white-space:pre-wrap">') if test["status"] == "failed" else True)
+            assert "<script" not in text
+            assert pictures and all(base64.b64decode(p.split('"')[0]).startswith(b"\x89PNG") for p in pictures)
+        assert not [t for t in data["tests"] if "<img" in t["output"] and t.get("output_format") != "html"]
     if case == "corrupt zip":
         assert "hand-in.zip is not a readable zip file" in results.output
     if case == "a notebook in a folder":  # graded (the stub's functions raise NotImplementedError), not refused
@@ -155,3 +166,23 @@ def test_the_spec_sets_when_students_see_the_hidden_checks():
     report = Report.from_checks(assignment="optimizers", submission="s", checks=checks)
     tests = gradescope_results(report, spec)["tests"]
     assert {t["visibility"] for t in tests} == {"visible", "after_due_date"}
+
+
+def test_a_checks_pictures_go_under_its_escaped_message_within_a_budget():
+    curve = {"kind": "curve", "title": "loss <per step>", "student": [3.0, 2.0, 1.5], "reference": [3.0, 1.0, 0.5]}
+    checks = [CheckResult(name="a", status="failed", points=0, max_points=5, message="expected x < 1, got <b>2</b>",
+                          figures=[curve, {"kind": "no such kind", "title": "t"}]),
+              CheckResult(name="b", status="passed", points=5, max_points=5, figures=[curve]),
+              CheckResult(name="c", status="failed", points=0, max_points=5, message="no pictures")]
+    report = Report.from_checks(assignment="optimizers", submission="s", checks=checks)
+    data = with_pictures(gradescope_results(report), report)
+    a, b, c = data["tests"]
+    assert a["output_format"] == "html"
+    assert a["output"].startswith('<pre style="white-space:pre-wrap">expected x &lt; 1, got &lt;b&gt;2&lt;/b&gt;</pre>')
+    assert a["output"].count("<img") == 1 and "<figcaption>loss &lt;per step&gt;</figcaption>" in a["output"]
+    assert b["output_format"] == "html" and b["output"].count("<img") == 1
+    assert "output_format" not in c and c["output"] == "no pictures"
+    one = len(a["output"].split('src="')[1].split('"')[0])
+    tight = with_pictures(gradescope_results(report), report, budget=one + 10)
+    assert [t["output"].count("<img") for t in tight["tests"]] == [1, 0, 0]
+    assert "1 picture was left out" in tight["output"]
