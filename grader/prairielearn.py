@@ -51,15 +51,19 @@ DOCKERFILE = """\
 # `grader prairielearn` wrote, and push it where PrairieLearn can pull it). It holds nothing secret:
 # the checks, references and course secret reach the container as serverFilesCourse/grader/.
 FROM python:3.11-slim
+# Where the CPU build of torch comes from (empty: pip's own index, if it serves the CPU build).
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
 ENV PIP_NO_CACHE_DIR=1 PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/grader \\
- && /opt/grader/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu torch==2.13.0
-COPY package/ /opt/grader-src/
-RUN /opt/grader/bin/pip install /opt/grader-src && rm -rf /opt/grader-src
-# The sandboxed workers' interpreter: a venv of the system's Python, readable by any uid.
+# The sandboxed workers' interpreter: a venv any uid can read, with torch (CPU) first, numpy and scipy.
 RUN python -m venv /opt/grader-worker \\
- && /opt/grader-worker/bin/pip install --extra-index-url https://download.pytorch.org/whl/cpu torch==2.13.0 \\
- && /opt/grader-worker/bin/pip install numpy scipy
+ && /opt/grader-worker/bin/pip install --quiet ${TORCH_INDEX:+--extra-index-url $TORCH_INDEX} torch==2.13.0 \\
+ && /opt/grader-worker/bin/pip install --quiet numpy scipy
+# The grader's: it sees the workers' packages through a .pth file, so torch is installed once.
+COPY package/ /opt/grader-src/
+RUN python -m venv /opt/grader \\
+ && /opt/grader-worker/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' \\
+    > "$(/opt/grader/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/grader-worker.pth" \\
+ && /opt/grader/bin/pip install --quiet /opt/grader-src && rm -rf /opt/grader-src
 ENV GRADER_WORKER_VENV=/opt/grader-worker PATH=/opt/grader/bin:$PATH
 """
 
