@@ -73,6 +73,7 @@ RUN_SH = """\
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # The workers drop to an unprivileged uid: the course files (checks, references, secret) must be root's only.
 chmod -R go-rwx "$HERE" 2>/dev/null || true
+export GRADER_WORKER_VENV="${{GRADER_WORKER_VENV:-/opt/grader-worker}}"
 exec "${{GRADER_PYTHON:-/opt/grader/bin/python}}" -m grader --course "$HERE/course" prairielearn-run {assignment}
 """
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -81,3 +85,23 @@ def reference_source(name: str = "optimizers") -> str:
 
 def checks_of(assignment: Assignment, function: str) -> set[str]:
     return {n for n, c in assignment.spec.checks.items() if function in c.functions}
+
+
+# --------------------------------------------------------------------------- the platforms' tests
+
+
+def grader_grade_score(assignment: str, files: dict[str, Path | bytes], tmp_path: Path, secret: str) -> float:
+    """The score `grader grade` (a fresh process, as a TA runs it) gives these files: one file graded as
+    itself, several as a folder."""
+    folder = tmp_path / "grade-in"
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content.read_bytes() if isinstance(content, Path) else content)
+    target = folder / next(iter(files)) if len(files) == 1 else folder
+    out = tmp_path / "grade-out"
+    result = subprocess.run([sys.executable, "-m", "grader", "grade", assignment, str(target), "--out", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "GRADER_SECRET": secret})
+    assert result.returncode == 0, result.stderr
+    (report,) = out.glob("*/report.json")
+    return json.loads(report.read_text())["score"]

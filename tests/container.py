@@ -73,8 +73,9 @@ def run_in_container(script: str, *, base: Path, exchange: Path, env: dict[str, 
                            str(ROOT), body], env=clean, capture_output=True, text=True, timeout=timeout)
 
 
-def dockerfile_script(text: str, context: Path, build_args: dict[str, str] | None = None) -> str:
-    """The steps of a Dockerfile as a bash script (see the module)."""
+def dockerfile_script(text: str, context: str, build_args: dict[str, str] | None = None) -> str:
+    """The steps of a Dockerfile as a bash script (see the module); ``context`` is the build context's path
+    in the container."""
     build_args = build_args or {}
     lines, logical = [], ""
     for raw in text.splitlines():
@@ -101,13 +102,10 @@ def dockerfile_script(text: str, context: Path, build_args: dict[str, str] | Non
         elif instruction == "ENV":
             out.append(f"export {rest}")
         elif instruction == "COPY":
-            source, destination = shlex.split(rest)
-            source_path = context / source
-            if source_path.is_dir():
-                out.append(f"mkdir -p {shlex.quote(destination)} && "
-                           f"cp -a {shlex.quote(str(source_path))}/. {shlex.quote(destination)}")
-            else:
-                out.append(f"cp -a {shlex.quote(str(source_path))} {shlex.quote(destination)}")
+            source, destination = (shlex.quote(part) for part in shlex.split(rest))
+            source = f"{shlex.quote(context)}/{source}"
+            out.append(f"if [ -d {source} ]; then mkdir -p {destination} && cp -a {source}/. {destination}; "
+                       f"else cp -a {source} {destination}; fi")  # a folder's contents, as docker copies
         elif instruction == "RUN":
             out.append(f"sh -ec {shlex.quote(rest)}")
         else:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, grader_grade_score
 from container import available, run_in_container
 from test_exports import read_gradescope
 
@@ -86,23 +86,6 @@ def graded(tmp_path_factory) -> Path:
     return exchange
 
 
-def expected_score(tmp_path: Path, case: str) -> float:
-    """`grader grade`'s score for the case's files, graded here."""
-    files = CASES[case]
-    folder = tmp_path / "grade-in" / case
-    folder.mkdir(parents=True)
-    for name, content in files.items():
-        (folder / name).write_bytes(content.read_bytes() if isinstance(content, Path) else content)
-    target = folder / next(iter(files)) if len(files) == 1 else folder
-    out = tmp_path / "grade-out"
-    result = subprocess.run([sys.executable, "-m", "grader", "grade", "optimizers", str(target), "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "GRADER_SECRET": SECRET})
-    assert result.returncode == 0, result.stderr
-    (report,) = out.glob("*/report.json")
-    return json.loads(report.read_text())["score"]
-
-
 def test_setup_sh_installs_the_grader_and_torch_once_under_autograder(graded):
     assert set((graded / "autograder.ls").read_text().split()) >= {"run_autograder", "source", "venv",
                                                                     "worker-venv"}
@@ -116,7 +99,7 @@ def test_run_autograder_scores_as_grader_grade_does_in_gradescopes_format(graded
     assert rc == "0", log[-3000:]
     results = read_gradescope(graded / "out" / f"{case}.json")  # every field typed as Gradescope documents it
     data = json.loads((graded / "out" / f"{case}.json").read_text())
-    assert results.score == expected_score(tmp_path, case), results.output
+    assert results.score == grader_grade_score("optimizers", CASES[case], tmp_path, SECRET), results.output
     assert results.score == sum(t.score for t in results.tests)
     assert 0 < results.execution_time <= float(end) - float(start)
     spec = load_assignment("optimizers", ROOT).spec

@@ -76,7 +76,8 @@ def grade(question: Path, root: Path, files: dict[str, Path | bytes], assignment
     if assignment:
         entrypoint.write_text(entrypoint.read_text().replace("prairielearn-run optimizers", f"prairielearn-run {assignment}"))
     env = {k: v for k, v in os.environ.items() if k != "GRADER_SECRET"}  # the secret in the server files
-    env |= {"GRADER_PRAIRIELEARN_ROOT": str(root), "GRADER_PYTHON": sys.executable}
+    env |= {"GRADER_PRAIRIELEARN_ROOT": str(root), "GRADER_PYTHON": sys.executable,
+            "GRADER_WORKER_VENV": str(ROOT / ".venv-worker")}  # the image's is /opt/grader-worker
     result = subprocess.run([str(entrypoint)], cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     path = root / "results" / "results.json"
