@@ -52,7 +52,7 @@ def available() -> str | None:
     """Why containers cannot be made here, or None."""
     if os.geteuid() != 0:
         return "needs root"
-    for tool in ("unshare", "setpriv", "chroot"):
+    for tool in ("unshare", "setpriv", "chroot", "unzip"):
         if not shutil.which(tool):
             return f"needs {tool}"
     if "overlay" not in Path("/proc/filesystems").read_text():
