@@ -65,7 +65,8 @@ def grade_all(*, assignment: str, submissions: list[Path], out: Path, course: st
 def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path, sandbox: bool,
                workers: int | None, regrade: bool, scheduler: str | None, console: Console) -> BatchResult:
     # One path may be a whole class (an LMS export); a class zip is unpacked under out/.unpacked.
-    jobs = [Job(f.path, f.submission, f.problem) for f in discover(submissions, task.spec.module, out / ".unpacked")]
+    found = discover(submissions, task.spec.module, out / ".unpacked")
+    jobs = [Job(f.path, f.submission, f.problem) for f in found]
     if len(jobs) != len(submissions):
         console.print(Text(f"{len(jobs)} submissions found in {len(submissions)} path(s)", style="dim"))
     task_fp = assignment_fingerprint(task)
@@ -74,6 +75,7 @@ def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path,
               for job in jobs}
 
     with Gradebook(out / "gradebook.sqlite") as book:
+        book.record_origins(task.name, {f.submission: f.origin for f in found if f.origin})
         done = book.fingerprints(task.name)
         todo = [j for j in jobs if regrade or done.get(j.submission) != (prints[j.submission], task_fp)]
         skipped = len(jobs) - len(todo)

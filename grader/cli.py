@@ -55,9 +55,34 @@ def _parser() -> argparse.ArgumentParser:
     pl_run = sub.add_parser("prairielearn-run", help="in PrairieLearn's container: grade /grade/student")
     pl_run.add_argument("assignment")
 
+    export = sub.add_parser("export", help="grades for an LMS's gradebook (Canvas, Moodle), or a course's")
+    kinds = export.add_subparsers(dest="kind", required=True)
+    for lms, roster in (("canvas", "the gradebook Canvas exports (Grades > Export)"),
+                        ("moodle", "the assignment's grading worksheet Moodle gives (Download grading worksheet)")):
+        one = kinds.add_parser(lms, help=f"{lms.title()}'s import file for the grades in DIR")
+        one.add_argument("dir", type=Path, metavar="DIR", help="a folder `grader grade --out` wrote")
+        one.add_argument("--roster", type=Path, required=True, metavar="CSV", help=roster)
+        one.add_argument("--out", type=Path, metavar="FILE", help=f"the file to write (default: DIR/{lms}.csv)")
+        one.add_argument("--assignment", help="which assignment, when DIR holds grades of several")
+
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
+
+
+def _export(args) -> int:
+    from grader import lms
+
+    target, matching = lms.export(args.kind, args.dir, args.roster, out=args.out, assignment=args.assignment,
+                                  course=args.course)
+    print(f"wrote {target}: {len(matching.scores)} students graded")
+    if matching.unmatched:
+        print(f"{len(matching.unmatched)} submissions match no one on the roster (listed in "
+              f"{target.with_name(target.stem + '-unmatched.csv')}); their grades are not in {target.name}:",
+              file=sys.stderr)
+        for report, why in matching.unmatched:
+            print(f"  {report.submission}: {why}", file=sys.stderr)
+    return 0
 
 
 def _percent(text: str) -> float:
@@ -101,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             for path in prairielearn.build(course_root(args.course), args.assignment, args.out, image=args.image):
                 print(f"wrote {path}")
             return 0
+        if args.command == "export":
+            return _export(args)
         if args.command == "assign":
             from grader.assign import generate
             from grader.course import course_root

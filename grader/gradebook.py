@@ -27,6 +27,7 @@ from grader.course import Assignment
 from grader.errors import UsageError
 from grader.files import Tree, TreeError, kind_of
 from grader.report import Report
+from grader.submission import Origin
 
 MAX_FINGERPRINT_BYTES = 64 << 20  # a folder's file larger than this counts by its size
 
@@ -52,6 +53,14 @@ CREATE TABLE IF NOT EXISTS checks (
     max_points REAL NOT NULL,
     message TEXT NOT NULL,
     PRIMARY KEY (assignment, submission, name)
+);
+CREATE TABLE IF NOT EXISTS students (     -- whom an LMS export named (submission.Origin), for grader.lms
+    assignment TEXT NOT NULL,
+    submission TEXT NOT NULL,
+    lms TEXT NOT NULL,                    -- canvas or moodle
+    user TEXT NOT NULL,                   -- Canvas's user id, Moodle's participant id
+    name TEXT NOT NULL,                   -- as the file name gave it: lastfirst, or the full name
+    PRIMARY KEY (assignment, submission)
 );
 """
 
@@ -153,6 +162,22 @@ class Gradebook:
             self.db.executemany(
                 "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(*key, c.name, c.status, c.points, c.max_points, c.message) for c in report.checks])
+
+    def record_origins(self, assignment: str, origins: dict[str, Origin]) -> None:
+        """Whom the LMS named for each submission id of this run (an id graded from a plain file keeps
+        what an earlier run recorded for it, if anything)."""
+        with self._transaction():
+            self.db.executemany("INSERT OR REPLACE INTO students VALUES (?, ?, ?, ?, ?)",
+                                [(assignment, sid, *origin) for sid, origin in origins.items()])
+
+    def origins(self, assignment: str) -> dict[str, Origin]:
+        """submission id -> whom the LMS named, for the submissions an LMS export named."""
+        rows = self.db.execute("SELECT submission, lms, user, name FROM students WHERE assignment = ?", (assignment,))
+        return {sid: Origin(lms, user, name) for sid, lms, user, name in rows}
+
+    def assignments(self) -> list[str]:
+        """The assignments this gradebook holds grades of."""
+        return [name for (name,) in self.db.execute("SELECT DISTINCT assignment FROM grades ORDER BY assignment")]
 
     def fingerprints(self, assignment: str) -> dict[str, tuple[str, str]]:
         """submission id -> (its fingerprint, the assignment's fingerprint) when it was graded."""

@@ -24,6 +24,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from grader import notebook
 from grader.errors import UsageError
@@ -201,15 +202,26 @@ def _shown(items: list[str]) -> str:
 # --------------------------------------------------------------------------- a class at once: LMS exports
 
 
+class Origin(NamedTuple):
+    """Who a class's entry belongs to, as the LMS that exported it named them: ``lms`` (``canvas`` or
+    ``moodle``), the LMS's number for the student (Canvas's user id, Moodle's participant id) and the
+    name in the file name (Canvas's ``lastfirst``, Moodle's full name). Grades go back to the LMS's
+    gradebook by these (``grader.lms``)."""
+    lms: str
+    user: str
+    name: str
+
+
 @dataclass(frozen=True)
 class Found:
     """One student's work among what the caller named: the student's id (unique, safe as a folder name)
     and what to hand to ``stage`` for it (a ``.py``, ``.ipynb`` or ``.zip`` file, or a folder); or, in
     ``problem``, why it cannot be staged at all (a class's entry that is a link leading out of the class):
-    a message for that student's report."""
+    a message for that student's report. ``origin``: whom an LMS's export named, if one did."""
     submission: str
     path: Path
     problem: str | None = None
+    origin: Origin | None = None
 
 
 GRADEABLE = (".py", ".ipynb", ".zip")
@@ -265,12 +277,20 @@ def discover(paths: list[Path], module: str, workdir: Path) -> list[Found]:
     are replaced on the next call, so give discover a folder of its own, and keep it until graded. It is
     created only when needed.
     """
-    found: list[tuple[str, Path, str | None]] = []
+    found: list[_Entry] = []
     for path in paths:
         check_exists(path)
         found.extend(_discover_one(path, module, workdir))
-    ids = unique_ids([raw for raw, _, _ in found])
-    return [Found(sid, path, problem) for sid, (_, path, problem) in zip(ids, found, strict=True)]
+    ids = unique_ids([entry.raw_id for entry in found])
+    return [Found(sid, entry.path, entry.problem, entry.origin) for sid, entry in zip(ids, found, strict=True)]
+
+
+class _Entry(NamedTuple):
+    """A student's work before ids are made unique."""
+    raw_id: str
+    path: Path
+    problem: str | None = None
+    origin: Origin | None = None
 
 
 def unique_ids(ids: list[str]) -> list[str]:
@@ -310,9 +330,9 @@ def _fit(text: str, suffix: str) -> str:
     return text + suffix
 
 
-def _discover_one(path: Path, module: str, workdir: Path) -> list[tuple[str, Path, str | None]]:
-    """One path's students: ``(id, what to stage, problem)`` each."""
-    alone = [(submission_id(path), path, None)]
+def _discover_one(path: Path, module: str, workdir: Path) -> list[_Entry]:
+    """One path's students."""
+    alone = [_Entry(submission_id(path), path)]
     if not path.is_dir() and (not path.is_file() or path.suffix.lower() != ".zip"):
         return alone  # a file of its own (stage says what is wrong with it, if anything)
     try:
@@ -413,12 +433,12 @@ class _Owned:
 
 
 def _class_entries(root: Path, module: str, scratch: _Scratch, label: str,
-                   broken: dict[str, str] | None = None) -> list[tuple[str, Path, str | None]]:
-    """(id, what to stage, problem) for each student among the entries of a class folder, in name order;
+                   broken: dict[str, str] | None = None) -> list[_Entry]:
+    """Each student among the entries of a class folder, in name order;
     what was skipped is logged under ``label`` (the path the caller gave, not where a zip was unpacked).
     ``broken``: entries a class zip held but could not unpack, by name, with why."""
     names = _gradescope_names(root / GRADESCOPE_METADATA)
-    entries: list[tuple[str, str, Path, str | None]] = []  # (sort key, id, path, problem)
+    entries: list[tuple[str, _Entry]] = []  # (sort key, entry)
     by_student: dict[tuple[str, ...], list[_Owned]] = {}
     skipped, junk = [], []
     inside = os.path.realpath(root)
@@ -438,12 +458,12 @@ def _class_entries(root: Path, module: str, scratch: _Scratch, label: str,
                 skipped.append(f"{entry.name}/ (Moodle's {moodle_dir['plugin']}, not files)")
                 continue
             raw = moodle_dir["name"] if moodle_dir else names.get(entry.name) or entry.name
-            entries.append((entry.name, safe_id(raw), entry, None))
+            entries.append((entry.name, _Entry(safe_id(raw), entry, None, _origin(moodle_dir, "moodle"))))
         elif entry.name == GRADESCOPE_METADATA:
             continue
         elif problem:
-            entries.append((entry.name, submission_id(entry) if not moodle_dir else safe_id(moodle_dir["name"]),
-                            entry, problem))
+            entries.append((entry.name, _Entry(submission_id(entry) if not moodle_dir else safe_id(moodle_dir["name"]),
+                                               entry, problem, _origin(moodle_dir, "moodle"))))
         elif entry.suffix.lower() in GRADEABLE or _MOODLE_FILE.match(entry.name) or _CANVAS_FILE.match(entry.name):
             key, owned = _owner(entry)
             by_student.setdefault(key, []).append(owned)
@@ -454,7 +474,8 @@ def _class_entries(root: Path, module: str, scratch: _Scratch, label: str,
             continue
         moodle, canvas = _MOODLE_FILE.match(name), _CANVAS_FILE.match(name)
         raw = moodle["name"] if moodle else canvas["name"] if canvas else PurePosixPath(name).stem
-        entries.append((name, safe_id(raw), root / name, why))
+        entries.append((name, _Entry(safe_id(raw), root / name, why,
+                                     _origin(moodle, "moodle") or _origin(canvas, "canvas"))))
     for key, owned in by_student.items():
         code = [o for o in owned if Path(o.original).suffix.lower() in GRADEABLE]
         if code:
@@ -465,9 +486,14 @@ def _class_entries(root: Path, module: str, scratch: _Scratch, label: str,
             path = _gather(code, module, scratch.folder() / "by-student" / safe_id("_".join(key)))
         else:
             path = owned[0].path  # a Canvas student who handed in only a PDF: their report says so
-        entries.append((owned[0].path.name, safe_id(owned[0].raw_id), path, None))
+        origin = Origin(key[0], key[2], owned[0].raw_id) if key[0] in ("canvas", "moodle") else None
+        entries.append((owned[0].path.name, _Entry(safe_id(owned[0].raw_id), path, None, origin)))
     _log_skipped(label, skipped, junk)
-    return [(sid, path, problem) for _, sid, path, problem in sorted(entries, key=lambda e: e[0])]
+    return [entry for _, entry in sorted(entries, key=lambda e: e[0])]
+
+
+def _origin(match: re.Match | None, lms: str) -> Origin | None:
+    return Origin(lms, match["user"], match["name"]) if match else None
 
 
 def _owner(file: Path) -> tuple[tuple[str, ...], _Owned]:
