@@ -115,10 +115,14 @@ def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path,
     write_html_reports([r for r in reports if r.submission in graded_now - drawn
                         or not (out / r.submission / "report.html").exists()], out, workers or default_workers())
     write_all(everything, out, task.spec)
+    from grader.classpage import write_class_page  # here: its imports (numpy, the catalogue) only once graded
+
+    write_class_page(everything, out, task)
     if len(reports) <= TABLE_ROWS:
         console.print(score_table(task.spec.title, reports))
     console.print(f"{len(todo)} graded now, {skipped} unchanged; in {out}: <id>/report.json, <id>/report.html "
-                  "and <id>/results.json (Gradescope), gradebook.csv, junit.xml, summary.md")
+                  "and <id>/results.json (Gradescope), gradebook.csv, junit.xml, summary.md, "
+                  "index.html (the class)")
     return BatchResult(reports, len(todo), skipped)
 
 
