@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         one.add_argument("--roster", type=Path, required=True, metavar="CSV", help=roster)
         one.add_argument("--out", type=Path, metavar="FILE", help=f"the file to write (default: DIR/{lms}.csv)")
         one.add_argument("--assignment", help="which assignment, when DIR holds grades of several")
+    whole = kinds.add_parser("course", help="join several assignments' grades: course.csv and a course page")
+    whole.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="folders `grader grade --out` wrote")
+    whole.add_argument("--out", type=Path, default=Path("course"), help="where to write (default: ./course)")
 
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
@@ -72,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def _export(args) -> int:
     from grader import lms
+
+    if args.kind == "course":
+        from grader.coursepage import export
+
+        for path in export(args.dirs, args.out, args.course):
+            print(f"wrote {path}")
+        return 0
 
     target, matching = lms.export(args.kind, args.dir, args.roster, out=args.out, assignment=args.assignment,
                                   course=args.course)

@@ -15,7 +15,10 @@ from conftest import ROOT
 from grader.batch import grade_all
 from grader.classpage import catalogue, mask, misconceptions, render, unexplained
 from grader.course import load_assignment
+from grader.coursepage import export as export_course
+from grader.gradebook import Gradebook
 from grader.report import CheckResult, Report
+from grader.submission import Origin
 
 TASK = load_assignment("optimizers", ROOT)
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
@@ -122,3 +125,49 @@ def test_the_class_page_sorts_and_filters_in_a_real_browser(graded_class, browse
                           "[r.cells[0].textContent, Number(r.cells[2].textContent)])")
     assert table and all(n >= 1 for _, n in table)
     assert [n for _, n in table] == sorted((n for _, n in table), reverse=True)
+
+
+# --------------------------------------------------------------------------- the course
+
+
+def _gradebook(folder: Path, assignment: str, scores: dict[str, float], origins: dict[str, Origin]) -> Path:
+    with Gradebook(folder / "gradebook.sqlite") as book:
+        for sid, score in scores.items():
+            report = Report.from_checks(assignment=assignment, submission=sid, checks=[
+                CheckResult(name="a", status="passed" if score == 10 else "failed", points=score, max_points=10,
+                            message="" if score == 10 else "your values match a known slip")])
+            book.record(report, source="", fingerprint="f", assignment_fingerprint="g")
+        book.record_origins(assignment, origins)
+    return folder
+
+
+@pytest.fixture
+def two_assignments(tmp_path) -> list[Path]:
+    first = _gradebook(tmp_path / "hw1", "hw1", {"ann": 10, "Bob": 4, "cy": 7},
+                       {"ann": Origin("canvas", "1", "ann"), "cy": Origin("canvas", "3", "cy")})
+    second = _gradebook(tmp_path / "hw2", "hw2", {"ann-2": 6, "bob": 10, "dee": 2},  # ann under another id
+                        {"ann-2": Origin("canvas", "1", "ann")})
+    return [first, second]
+
+
+def test_the_course_joins_assignments_by_lms_number_else_id(two_assignments, tmp_path):
+    paths = export_course(two_assignments, tmp_path / "course")
+    lines = (tmp_path / "course" / "course.csv").read_text().splitlines()
+    assert lines == ["student,hw1,hw2,total,max_total", "ann,10,6,16,20", "Bob,4,10,14,20", "cy,7,,7,20",
+                     "dee,,2,2,20"]  # cy and dee: an empty cell where nothing was handed in, not a zero
+    page = paths[1].read_text()
+    assert page.count("a known slip (2)") == 2  # each assignment's misconceptions, with how many students
+
+
+def test_the_course_page_sorts_by_total_in_a_real_browser(two_assignments, tmp_path, browser):
+    export_course(two_assignments, tmp_path / "course")
+    page = browser.open((tmp_path / "course" / "index.html").as_uri())
+    assert _rows(page) == ["ann", "Bob", "cy", "dee"]
+    page.click('th[data-column="3"]')  # the total: highest first
+    assert _rows(page) == ["ann", "Bob", "cy", "dee"]
+    page.click('th[data-column="2"]')  # hw2: highest first, no submission last
+    assert _rows(page) == ["Bob", "ann", "dee", "cy"]
+    page.type("#name", "b")
+    assert _rows(page) == ["Bob"]
+    hrefs = page.evaluate("Array.from(document.querySelectorAll('#rows a')).map(a => a.getAttribute('href'))")
+    assert hrefs == ["../hw1/Bob/report.html", "../hw2/bob/report.html"]  # each assignment's report of theirs
