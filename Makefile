@@ -33,6 +33,7 @@ demo: setup
 
 demo-all: setup
 	for a in $(ASSIGNMENTS); do $(VENV)/bin/grader grade $$a examples/$$a/*.py --out grades/$$a || exit 1; done
+	$(VENV)/bin/grader export course $(addprefix grades/,$(ASSIGNMENTS)) --out grades/course
 
 test: setup
 	$(PY) -m pytest
