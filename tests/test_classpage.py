@@ -171,3 +171,18 @@ def test_the_course_page_sorts_by_total_in_a_real_browser(two_assignments, tmp_p
     assert _rows(page) == ["Bob"]
     hrefs = page.evaluate("Array.from(document.querySelectorAll('#rows a')).map(a => a.getAttribute('href'))")
     assert hrefs == ["../hw1/Bob/report.html", "../hw2/bob/report.html"]  # each assignment's report of theirs
+
+
+def test_a_thousand_students_sort_and_filter_in_a_real_browser(tmp_path, browser):
+    reports = [_report(f"student{i:04d}", {"adam_step": "element 1 is off"} if i % 3 else {}) for i in range(1000)]
+    path = tmp_path / "index.html"
+    path.write_text(render(reports, TASK.spec, catalogue(TASK)), encoding="utf-8")
+    page = browser.open(path.as_uri())
+    assert len(_rows(page)) == 1000
+    page.click('th[data-column="1"]')
+    rows = _rows(page)
+    assert rows[:334] == [f"student{i:04d}" for i in range(0, 1000, 3)]  # full marks first, then by name
+    page.select("#failing", str(list(TASK.spec.checks).index("adam_step")))
+    assert len(_rows(page)) == 666
+    page.click('th[data-column="0"]')  # by name again, the filter kept
+    assert _rows(page) == [f"student{i:04d}" for i in range(1000) if i % 3]
