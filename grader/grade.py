@@ -51,16 +51,19 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
 
 def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callable[[Report], None], *,
                  visible_only: bool = False, secret: bytes | None = None, isolation: Isolation | None = None,
-                 prestart_torch: bool = False) -> None:
+                 prestart_torch: bool = False, prestart_light: bool = True) -> None:
     """Grade each job in turn in one pytest session, handing each report to ``on_report`` as it is done.
-    ``prestart_torch``: start the fork server with torch now too (some submission mentions torch).
+    ``prestart_torch``: start the fork server with torch now too (some submission mentions torch);
+    ``prestart_light``: the one without torch (unless no submission will need it). Either starts on
+    first need anyway.
 
     ``jobs`` may be lazy (a queue the pool feeds). A submission that breaks anything gets a report
     with the reason; a bug of the grader's own becomes a zero report that says so, and the stream goes
     on. ``SpecError`` (the instructor's mistake) and ``KeyboardInterrupt`` stop it."""
     isolation = isolation or detect()
     secret = secret or course_secret(assignment.course)
-    forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20))
+    if prestart_light:
+        forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20))
     if prestart_torch:
         forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20), with_torch=True)
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from _pytest.runner import runtestprotocol
 
-from grader import figures
+from grader import eager_torch, figures
 from grader.course import Assignment, derive_seed, load_assignment
 from grader.errors import SpecError, StudentFault
 from grader.report import CheckResult
@@ -72,6 +72,7 @@ class JudgePlugin:
         if self.setup_errors or session.testsfailed:
             return True
         self._items = list(session.items)
+        eager_torch.install()  # the checks imported torch, if they use it: torch.optim without torch._dynamo
         try:
             self.driver(self.run)
         except BaseException as exc:  # noqa: BLE001 - pytest would swallow it into an exit code

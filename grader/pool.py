@@ -53,7 +53,10 @@ def single_threaded_torch() -> None:
     """Before a fork, and in every judge: no torch thread pool (see the module's docstring)."""
     import torch
 
+    from grader import eager_torch
+
     torch.set_num_threads(1)
+    eager_torch.install()
 
 
 SUBMISSIONS_PER_JUDGE = 24  # a judge's start-up costs about what grading this many optimizers submissions does
@@ -86,7 +89,14 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
         return
     if workers <= 1 or len(jobs) == 1:
         task, iso = settings.load()
-        forkserver.prestart(iso, max(1, task.spec.limits.file_bytes >> 20))  # before our own torch import
+        disk_mb = max(1, task.spec.limits.file_bytes >> 20)
+        # The fork servers start before our own torch import, so the two imports overlap on two cores; a
+        # single submission that mentions torch needs only the server with torch.
+        light = not settings.torch or len(jobs) > 1
+        if settings.torch:
+            forkserver.prestart(iso, disk_mb, with_torch=True)
+        if light:
+            forkserver.prestart(iso, disk_mb)
         single_threaded_torch()
 
         def report_and_page(report: Report) -> None:
@@ -96,7 +106,7 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
                 on_page(report.submission, page)
 
         grade_stream(task, jobs, report_and_page, secret=settings.secret, isolation=iso,
-                     prestart_torch=settings.torch)
+                     prestart_torch=settings.torch, prestart_light=light)
         return
     single_threaded_torch()
     _Pool(settings, jobs, on_report, min(workers, len(jobs)), on_page).run()
