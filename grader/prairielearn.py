@@ -161,7 +161,7 @@ def results_of(report: Report, descriptions: dict[str, str]) -> dict:
     for check in report.checks:
         images = []
         for figure in check.figures:
-            url = figure_data_url(figure)
+            url = figure_data_url(figure, kept=check.status == "passed")
             if url is None:
                 continue
             if len(url) > budget:

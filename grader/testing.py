@@ -401,12 +401,10 @@ def _remember(cache: dict, key, value, limit: int) -> None:
 
 
 def oracle_cache_dir() -> Path:
-    """Where torch's trajectories are kept between runs: ``$GRADER_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/grader``, else ``~/.cache/grader``; then ``oracle/``."""
-    base = os.environ.get("GRADER_CACHE_DIR")
-    if not base:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader"
-    return Path(base) / "oracle"
+    """Where torch's trajectories are kept between runs (``grader.cache``): ``oracle/``."""
+    from grader.cache import cache_dir
+
+    return cache_dir("oracle")
 
 
 def _oracle_digest(make_optimizer, theta0, grads) -> str | None:

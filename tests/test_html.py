@@ -274,3 +274,23 @@ def test_many_pages_are_drawn_by_several_processes(tmp_path):
         assert f"path {report.submission[1:]}" in page and len(images(page)) == 1
     with pytest.raises(ValueError, match="not a plain folder name"):
         write_html_reports([reports[0].model_copy(update={"submission": ".."})], tmp_path, workers=2)
+
+
+def test_a_passed_checks_picture_is_kept_and_a_failed_ones_is_not(tmp_path, monkeypatch):
+    """A fresh process draws a correct submission's pictures from the cache (grader.cache), not with
+    matplotlib; a failed check's picture, which rarely recurs, is drawn each time and not kept."""
+    from grader import html
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    curve = {"kind": "curve", "title": "kept", "student": [3.0, 2.0, 1.0], "reference": [3.0, 2.0, 1.0]}
+    other = {**curve, "title": "not kept"}
+    checks = [CheckResult(name="a", status="passed", points=1, max_points=1, figures=[curve]),
+              CheckResult(name="b", status="failed", points=0, max_points=1, message="m", figures=[other])]
+    page = html.render(Report.from_checks(assignment="x", submission="s", checks=checks))
+    (kept,) = (tmp_path / "figures").iterdir()
+    assert kept.read_bytes()[:4] == b"\x89PNG" and kept.read_bytes() == html.figure_png(curve)
+    html._figure_html.cache_clear()
+    monkeypatch.setattr(html, "figure_png", lambda figure: (_ for _ in ()).throw(AssertionError("drawn again")))
+    again = html.render(Report.from_checks(assignment="x", submission="s", checks=checks[:1]))
+    picture = re.compile(r'<img src="data:image/png;base64,[^"]+"')
+    assert picture.findall(again) == picture.findall(page)[:1]  # the same picture, read back
