@@ -24,7 +24,7 @@ from grader.report import CheckResult, Report
 from grader.sandbox import forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
-from grader.submission import StagingError, stage
+from grader.submission import StagingError, mention, stage
 
 JUDGE_INI = Path(__file__).with_name("judge.ini")
 
@@ -42,10 +42,12 @@ class Job:
 def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
                      secret: bytes | None = None, isolation: Isolation | None = None) -> Report:
     """Grade one submission. Whatever the submission is or does, a ``Report`` comes back;
-    only the instructor's mistakes (``SpecError``) raise."""
+    only the instructor's mistakes (``SpecError``) raise. The one fork server it needs (with torch if
+    its files mention torch) starts first, while the checks import what they import."""
     reports: list[Report] = []
+    torch = mention([path], b"torch")
     grade_stream(assignment, [Job(path, submission)], reports.append, visible_only=visible_only, secret=secret,
-                 isolation=isolation)
+                 isolation=isolation, prestart_torch=torch, prestart_light=not torch)
     return reports[0]
 
 

@@ -194,6 +194,7 @@ def _kept_png(key: str, figure: dict) -> bytes:
     try:
         data = path.read_bytes()
         if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            os.utime(path)  # recently used: the last to go
             return data
     except OSError:
         pass
@@ -203,9 +204,24 @@ def _kept_png(key: str, figure: dict) -> bytes:
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+        _forget_old(path.parent)
     except OSError:  # a read-only or full cache: the picture is drawn each time
         pass
     return data
+
+
+KEPT_PICTURES = 256  # about 15 MB; pictures that recur are used again and again, and stay
+
+
+def _forget_old(folder: Path) -> None:
+    """Keep the picture cache to ``KEPT_PICTURES``, the least recently used removed first (a passed check
+    whose pictures show a student's own random samples adds a new one for every student)."""
+    entries = [(e.stat().st_mtime, e.path) for e in os.scandir(folder) if e.name.endswith(".png")]
+    for _, path in sorted(entries)[:max(0, len(entries) - KEPT_PICTURES)]:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 @functools.cache

@@ -294,3 +294,15 @@ def test_a_passed_checks_picture_is_kept_and_a_failed_ones_is_not(tmp_path, monk
     again = html.render(Report.from_checks(assignment="x", submission="s", checks=checks[:1]))
     picture = re.compile(r'<img src="data:image/png;base64,[^"]+"')
     assert picture.findall(again) == picture.findall(page)[:1]  # the same picture, read back
+
+
+def test_the_picture_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
+    from grader import html
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(html, "KEPT_PICTURES", 3)
+    monkeypatch.setattr(html, "figure_png", lambda figure: b"\x89PNG\r\n\x1a\n" + figure["title"].encode())
+    for n in range(5):
+        assert html._kept_png(f"key{n}", {"title": str(n)}).endswith(str(n).encode())
+    kept = sorted(p.read_bytes()[-1:] for p in (tmp_path / "figures").iterdir())
+    assert len(kept) == 3 and kept[-1] == b"4"
