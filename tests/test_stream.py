@@ -8,6 +8,7 @@ that fails without it.
 from __future__ import annotations
 
 import textwrap
+import time
 from contextlib import closing
 
 import numpy as np
@@ -390,3 +391,19 @@ def test_a_fork_server_that_died_is_replaced_and_the_submission_does_not_pay(stu
     second = student(STEPS)
     assert second.calls_so_far() == []
     assert seen and "starting a new fork server" in capfd.readouterr().err
+
+
+def test_a_call_given_less_time_than_the_limit_is_stopped_then_and_the_next_call_runs(student):
+    """``within`` stops a call sooner than the spec's call limit (conv's speed check stops a call at twice
+    its budget, past which nothing can pass); the worker is started again for the next call."""
+    s = student("""
+        import time
+        def slow(seconds):
+            time.sleep(seconds)
+            return seconds
+        """, call_seconds=20)
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout):
+        s.call("slow", 10.0, within=0.5)
+    assert time.monotonic() - started < 5
+    assert s.call("slow", 0.0, within=5.0).value == 0.0

@@ -35,23 +35,29 @@ class Student:
             raise AttributeError(name)
         return StudentFunction(self, name)
 
-    def call(self, fn: str, *args, echo: bool = False, **kwargs) -> CallResult:
-        """Call ``fn`` in the worker; ``echo=True`` also returns the arguments as the function left them."""
-        return next(self.stream(fn, [(args, kwargs)], echo=echo))
+    def call(self, fn: str, *args, echo: bool = False, within: float | None = None, **kwargs) -> CallResult:
+        """Call ``fn`` in the worker; ``echo=True`` also returns the arguments as the function left them;
+        ``within``: stop it after that many seconds (``StudentTimeout``), sooner than the spec's limit."""
+        return next(self.stream(fn, [(args, kwargs)], echo=echo, within=within))
 
     def stream(self, fn: str, calls: list[tuple[tuple | list, dict]], *, carry=None, echo: bool = False,
                walk: str | None = None, repeat: int = 1, theta_only: bool = False,
-               trace: int = 0) -> Iterator[CallResult]:
+               trace: int = 0, within: float | None = None) -> Iterator[CallResult]:
         """Many calls of ``fn`` in one request, sent now; each result as it arrives; each call has its own deadline.
         ``carry=(a, o)``, or a list of such pairs: call ``i + 1`` gets element ``o`` of call ``i``'s
-        value as argument ``a``. ``theta_only``: see ``Worker.stream``."""
+        value as argument ``a``. ``theta_only``: see ``Worker.stream``. ``within``: the whole request
+        is stopped that many seconds after it is sent, if the spec's limits do not stop it first."""
         if self.allowed is not None and fn not in self.allowed:
             raise SpecError(f"the check calls {fn!r} but its spec entry lists only {sorted(self.allowed)}")
         self._ensure_started()
         if fn not in self._worker.functions:
             raise StudentError(f"{self._spec.module}.py does not define a function named {fn}")
         self.calls += len(calls) * repeat
-        results = self._worker.stream(fn, [(list(a), k) for a, k in calls], self._next_deadline,
+        deadline = self._next_deadline
+        if within is not None:
+            cut = time.monotonic() + within
+            deadline = lambda: min(self._next_deadline(), cut)  # noqa: E731 - a deadline per frame
+        results = self._worker.stream(fn, [(list(a), k) for a, k in calls], deadline,
                                       carry=carry, echo=echo, walk=walk, repeat=repeat, theta_only=theta_only,
                                       trace=trace)
         return self._accounted(results)

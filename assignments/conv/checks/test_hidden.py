@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from grader.errors import StudentTimeout
 from grader.testing import BadResult, as_array, assert_close, load_sibling
 
 common = load_sibling(__file__, "common")
@@ -223,8 +224,9 @@ def test_speed(student, reference, rng, spec):
     def budget(reference_time: float) -> float:
         return max(floor, factor * reference_time) + transfer
 
-    def explain(seconds: float, reference_time: float) -> str:
-        return (f"conv2d_forward took {seconds:.2f} s on {setting}; the budget is {budget(reference_time):.2f} s "
+    def explain(seconds: float | str, reference_time: float) -> str:
+        took = f"{seconds:.2f} s" if isinstance(seconds, float) else seconds
+        return (f"conv2d_forward took {took} on {setting}; the budget is {budget(reference_time):.2f} s "
                 f"(the larger of {floor:g} s and {factor:g} x the reference's {reference_time:.3f} s, plus {transfer:g} s "
                 "for moving the data). A Python loop over output positions is too slow: let NumPy do the loops "
                 "(for example one matrix product per kernel tap, or sliding_window_view with einsum or tensordot)")
@@ -236,13 +238,23 @@ def test_speed(student, reference, rng, spec):
                              f"the whole batch may take. " + explain(probe.seconds, before))
     expected = reference.conv2d_forward(x, w, b, 1, k // 2)
     reference_time = before
-    best = None
+    best, checked = None, False
     for attempt in (1, 2):  # a second try only for a time near the budget: a busy machine is not the student's fault
-        result = student.call("conv2d_forward", x, w, b, 1, k // 2)
+        # A call past twice the budget fails whatever else happens (no second try for it), so it is stopped
+        # there, unless the reference, timed again, shows the machine slowed down meanwhile: then one more try.
+        cut = 2 * budget(reference_time)
+        try:
+            result = student.call("conv2d_forward", x, w, b, 1, k // 2, within=cut)
+        except StudentTimeout:
+            reference_time = max(reference_time, reference_seconds())
+            if attempt == 1 and cut < 2 * budget(reference_time):
+                continue
+            raise AssertionError(explain(f"more than {cut:.2f} s (stopped there)", reference_time)) from None
         reference_time = max(reference_time, reference_seconds())
-        if attempt == 1:
+        if not checked:
             check_output(result.value, expected, reference.conv2d_forward, (x, w, b, 1, k // 2), spec,
                          f"the speed check is credited for a correct output only; conv2d_forward on {setting}")
+            checked = True
         best = result.seconds if best is None else min(best, result.seconds)
         if best <= budget(reference_time) or best > 2 * budget(reference_time):
             break
