@@ -276,7 +276,25 @@ table.students td.s{text-align:center;font-weight:bold}
 code{font-size:.9em;background:#f6f6f6;padding:0 .2em}
 """
 
-SCRIPT = r"""
+SORTING = r"""
+function sortRows(rows, key, descending) {  // by key(row), ties by id
+  var sign = descending ? -1 : 1;
+  rows.sort(function (a, b) {
+    var x = key(a), y = key(b);
+    if (x < y) return -sign;
+    if (x > y) return sign;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+}
+function markSorted(head, column, descending) {  // the arrow on the sorted column's header
+  Array.prototype.forEach.call(head.children, function (th, i) {
+    th.classList.remove("sorted-asc", "sorted-desc");
+    if (i === column) th.classList.add(descending ? "sorted-desc" : "sorted-asc");
+  });
+}
+"""  # shared with the course page (grader.coursepage)
+
+SCRIPT = SORTING + r"""
 (function () {
   var source = document.getElementById("class-data");
   if (!source) return;
@@ -310,17 +328,8 @@ SCRIPT = r"""
     var shown = data.students.filter(function (s) {
       return (!needle || s.id.toLowerCase().indexOf(needle) >= 0) && (check < 0 || s.status[check] !== "passed");
     });
-    var key = columns[sort.column].key, sign = sort.descending ? -1 : 1;
-    shown.sort(function (a, b) {
-      var x = key(a), y = key(b);
-      if (x < y) return -sign;
-      if (x > y) return sign;
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    });
-    Array.prototype.forEach.call(head.children, function (th, i) {
-      th.classList.remove("sorted-asc", "sorted-desc");
-      if (i === sort.column) th.classList.add(sort.descending ? "sorted-desc" : "sorted-asc");
-    });
+    sortRows(shown, columns[sort.column].key, sort.descending);
+    markSorted(head, sort.column, sort.descending);
     var fragment = document.createDocumentFragment();
     shown.forEach(function (s) {
       var tr = document.createElement("tr");

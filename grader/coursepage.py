@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from grader.classpage import STYLE, catalogue, misconceptions
+from grader.classpage import SORTING, STYLE, catalogue, misconceptions
 from grader.errors import UsageError
 from grader.exports import _num
 from grader.report import Report, write_atomic
@@ -159,7 +159,7 @@ def render(graded: list[Graded], table: list[Row], out: Path) -> str:
             f"<style>{STYLE}</style></head>\n<body>\n" + "\n".join(parts) + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
 
 
-SCRIPT = r"""
+SCRIPT = SORTING + r"""
 (function () {
   var data = JSON.parse(document.getElementById("course-data").textContent);
   var head = document.getElementById("head"), body = document.getElementById("rows");
@@ -183,17 +183,8 @@ SCRIPT = r"""
   function draw() {
     var needle = nameBox.value.trim().toLowerCase();
     var shown = data.rows.filter(function (r) { return !needle || r.id.toLowerCase().indexOf(needle) >= 0; });
-    var sign = sort.descending ? -1 : 1;
-    shown.sort(function (a, b) {
-      var x = key(a, sort.column), y = key(b, sort.column);
-      if (x < y) return -sign;
-      if (x > y) return sign;
-      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-    });
-    Array.prototype.forEach.call(head.children, function (th, i) {
-      th.classList.remove("sorted-asc", "sorted-desc");
-      if (i === sort.column) th.classList.add(sort.descending ? "sorted-desc" : "sorted-asc");
-    });
+    sortRows(shown, function (r) { return key(r, sort.column); }, sort.descending);
+    markSorted(head, sort.column, sort.descending);
     var fragment = document.createDocumentFragment();
     shown.forEach(function (r) {
       var tr = document.createElement("tr");

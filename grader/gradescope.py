@@ -191,21 +191,14 @@ def with_pictures(data: dict, report: Report, budget: int = IMAGE_BUDGET) -> dic
     plain text. At most ``budget`` bytes of pictures, first checks first; how many were left out is
     said at the top.
     """
-    from grader.html import figure_data_url
+    from grader.html import pictures_within
 
-    checks = {check.name: check for check in report.checks}
-    left_out = 0
+    order = {test["name"]: i for i, test in enumerate(data["tests"])}  # the tests' order: first ones first
+    checks = sorted((c for c in report.checks if c.name in order), key=lambda c: order[c.name])
+    shown, left_out = pictures_within(checks, budget)
     for test in data["tests"]:
         pictures = []
-        check = checks.get(test["name"])
-        for figure in check.figures if check else []:
-            url = figure_data_url(figure, kept=check.status == "passed")
-            if url is None:
-                continue
-            if len(url) > budget:
-                left_out += 1
-                continue
-            budget -= len(url)
+        for figure, url in shown.get(test["name"], []):
             title = html.escape(str(figure.get("title", "Figure")), quote=True)
             pictures.append(f'<figure><img src="{url}" alt="{title}" style="max-width:100%">'
                             f"<figcaption>{title}</figcaption></figure>")

@@ -154,21 +154,13 @@ def run(assignment: str, course: Path) -> int:
 
 def results_of(report: Report, descriptions: dict[str, str]) -> dict:
     """PrairieLearn's ``results.json`` for a report (see the module's docstring)."""
-    from grader.html import figure_data_url
+    from grader.html import pictures_within
 
-    budget = IMAGE_BUDGET
-    tests, left_out = [], 0
+    shown, left_out = pictures_within(report.checks, IMAGE_BUDGET)
+    tests = []
     for check in report.checks:
-        images = []
-        for figure in check.figures:
-            url = figure_data_url(figure, kept=check.status == "passed")
-            if url is None:
-                continue
-            if len(url) > budget:
-                left_out += 1
-                continue
-            budget -= len(url)
-            images.append({"label": str(figure.get("title", "Figure"))[:200], "url": url})
+        images = [{"label": str(figure.get("title", "Figure"))[:200], "url": url}
+                  for figure, url in shown.get(check.name, [])]
         tests.append({"name": check.name, "description": descriptions.get(check.name, ""),
                       "points": check.points, "max_points": check.max_points,
                       "message": "" if check.status == "passed" else
