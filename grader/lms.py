@@ -66,15 +66,14 @@ def match(reports: list[Report], roster: list[Student], origins: dict[str, Origi
             if key(name):
                 by_name.setdefault(key(name), set()).add(i)
     result = Matching()
-    by_number_first = sorted(reports, key=lambda r: (origins.get(r.submission) is None, r.submission))
-    for report in by_number_first:
-        origin = origins.get(report.submission)
+    ours = {sid: o for sid, o in origins.items() if o.lms == lms}  # numbers this LMS gave
+    for report in sorted(reports, key=lambda r: (r.submission not in ours, r.submission)):  # numbered first
+        origin = ours.get(report.submission)
         index, why = None, ""
-        if origin is not None and origin.lms == lms and origin.user in by_number:
+        if origin is not None and origin.user in by_number:
             index = by_number[origin.user]
         else:
-            wanted = [key(origin.name)] if origin is not None and origin.lms == lms else []
-            wanted.append(key(report.submission))
+            wanted = [key(origin.name), key(report.submission)] if origin else [key(report.submission)]
             candidates = next((by_name[k] for k in wanted if k in by_name), set())
             if len(candidates) == 1:
                 (index,) = candidates
@@ -82,7 +81,7 @@ def match(reports: list[Report], roster: list[Student], origins: dict[str, Origi
                 why = f"{len(candidates)} students on the roster go by that name; their numbers tell them apart"
             else:
                 why = "no student on the roster has that number or name"
-            if why and origin is not None and origin.lms == lms:
+            if why and origin is not None:
                 why = f"{lms} number {origin.user} is not on the roster, and {why}"
         if index is not None and index in result.scores:  # matched by number first, so that one keeps it
             why = f"its student on the roster already has {result.scores[index].submission}'s grade"
