@@ -31,7 +31,7 @@ from urllib.parse import quote
 from grader.course import Assignment
 from grader.exports import _num, check_order, histogram
 from grader.html import STATUS_COLOURS as REPORT_COLOURS
-from grader.report import Report, write_atomic
+from grader.report import CheckResult, Report, write_atomic
 from grader.spec import AssignmentSpec
 
 MATCH = re.compile(r"your values match (?P<what>.+?)(?=; |$)", re.DOTALL)
@@ -96,11 +96,11 @@ def unexplained(reports: list[Report], order: list[str]) -> list[Unexplained]:
     """Per check, the students who did not pass it with no mistake named in its message (submissions that
     could not be loaded left out: every check of theirs fails for the one reason the page counts apart)."""
     out = []
-    loaded = [r for r in reports if r.load_error is None]
+    loaded = [(r, by_name(r)) for r in reports if r.load_error is None]
     for name in order:
         students, messages = [], Counter()
-        for report in loaded:
-            check = next((c for c in report.checks if c.name == name), None)
+        for report, checks in loaded:
+            check = checks.get(name)
             if check is None or check.status == "passed" or "your values match " in check.message:
                 continue
             students.append(report.submission)
@@ -109,6 +109,10 @@ def unexplained(reports: list[Report], order: list[str]) -> list[Unexplained]:
             message, count = messages.most_common(1)[0]
             out.append(Unexplained(name, students, message, count))
     return sorted(out, key=lambda u: -len(u.students))
+
+
+def by_name(report: Report) -> dict[str, CheckResult]:
+    return {check.name: check for check in report.checks}
 
 
 def mask(message: str) -> str:
@@ -223,9 +227,9 @@ def _unexplained(reports: list[Report], order: list[str]) -> str:
 
 
 def _checks(reports: list[Report], spec: AssignmentSpec, order: list[str]) -> str:
-    rows = []
+    rows, tables = [], [by_name(r) for r in reports]
     for name in order:
-        results = [c for r in reports for c in r.checks if c.name == name]
+        results = [checks[name] for checks in tables if name in checks]
         passed = sum(c.status == "passed" for c in results)
         rate = 100 * passed / len(results) if results else 0.0
         entry = spec.checks.get(name)
@@ -244,8 +248,8 @@ def _students(reports: list[Report], spec: AssignmentSpec, order: list[str]) -> 
     data = {"checks": order, "colours": STATUS_COLOURS,
             "students": [{"id": r.submission, "page": _page(r.submission), "score": r.score, "max": r.max_score,
                           "loaded": r.load_error is None,
-                          "status": [next((c.status for c in r.checks if c.name == name), "missing") for name in order]}
-                         for r in reports]}
+                          "status": [checks[name].status if name in checks else "missing" for name in order]}
+                         for r, checks in ((r, by_name(r)) for r in reports)]}
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     options = "".join(f'<option value="{i}">{_esc(name)}</option>' for i, name in enumerate(order))
     return ('<h2 id="students">Students</h2>'
