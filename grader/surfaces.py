@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.sandbox.objectives import rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
+from grader.sandbox.objectives import (
+    least_squares_grad,
+    rastrigin,
+    rastrigin_grad,
+    rosenbrock,
+    rosenbrock_grad,
+)
 
-__all__ = ["rosenbrock", "rosenbrock_grad", "rastrigin", "rastrigin_grad", "LinearRegression"]
+__all__ = ["rosenbrock", "rosenbrock_grad", "rastrigin", "rastrigin_grad", "LinearRegression", "LeastSquares"]
 
 
 class LinearRegression:
@@ -41,3 +47,22 @@ class LinearRegression:
 
     def grad(self, theta: np.ndarray) -> np.ndarray:
         return 2.0 * self.A.T @ (self.A @ theta - self.y) / len(self.y)
+
+
+class LeastSquares:
+    """The mean squared errors of ``s`` linear models, each on its own data set: model ``i`` has
+    parameters θ[i] (θ is (s, d)), inputs A[i] (n, d) and targets y[i] (n,).
+
+    ``grad`` is what a worker computes too: a student's step on this objective runs in one request
+    (``grader.testing.start_steps``), its gradients computed beside it; the losses are the judge's."""
+
+    def __init__(self, a: np.ndarray, y: np.ndarray):
+        self.a, self.y = np.asarray(a, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def grad(self, theta: np.ndarray) -> np.ndarray:
+        """The gradient of each model's MSE with respect to its own row of θ."""
+        return least_squares_grad(theta, self.a, self.y)
+
+    def walk(self, kind: str) -> dict:
+        """How a worker walks on this objective (``grader.sandbox.objectives.walker``)."""
+        return {"kind": kind, "objective": "least_squares", "data": {"a": self.a, "y": self.y}}

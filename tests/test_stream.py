@@ -407,3 +407,80 @@ def test_a_call_given_less_time_than_the_limit_is_stopped_then_and_the_next_call
         s.call("slow", 10.0, within=0.5)
     assert time.monotonic() - started < 5
     assert s.call("slow", 0.0, within=5.0).value == 0.0
+
+
+# ------------------------------------------------------------- training loops run in the worker
+
+TRAINING = """
+import numpy as np
+
+def plain_sgd(theta, g, lr, lam):
+    return theta - lr * (g + lam * theta)
+
+def momentum(theta, g, state, lr, beta=0.9):
+    v = beta * state.get("v", 0.0) + g
+    return theta - lr * v, {"v": v}
+
+def softmax_grad(z, labels):
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    p[np.arange(len(labels)), labels] -= 1
+    return p / len(labels)
+
+def grad_goes_wrong(z, labels):
+    softmax_grad.calls = getattr(softmax_grad, "calls", 0) + 1
+    return softmax_grad(z, labels) if softmax_grad.calls < 9 else softmax_grad(z, labels)[:, :2]
+
+def grad_blows_up(z, labels):
+    return softmax_grad(z, labels) * 1e300
+"""
+
+
+def in_judge(source: str) -> dict:
+    """The same functions, run here: what the judge-side loop of the same helper computes."""
+    namespace: dict = {}
+    exec(textwrap.dedent(source), namespace)  # noqa: S102 - the test's own code
+    return namespace
+
+
+def least_squares(rng, sets=4, n=6, d=3):
+    from grader.surfaces import LeastSquares
+
+    return LeastSquares(rng.normal(size=(sets, n, d)), rng.normal(size=(sets, n))), rng.normal(size=(sets, d))
+
+
+def test_a_step_on_a_least_squares_objective_runs_in_one_request_and_matches_the_judge(student):
+    """Do start_steps' worker runs (a stateless step, and an optimizer with state) reach the θ its
+    judge-side loop reaches, bit for bit, in one request each?"""
+    from grader.testing import start_steps
+
+    s, here = student(TRAINING), in_judge(TRAINING)
+    objective, theta0 = least_squares(np.random.default_rng(1))
+    s.plain_sgd.stream([])  # starts the worker
+    frames = s._worker.frames
+    got = start_steps(s.plain_sgd, objective.grad, theta0, 40, "plain_sgd", args=(0.05, 0.1))()
+    assert s._worker.frames == frames + 1  # one answer, for step 40
+    want = start_steps(here["plain_sgd"], objective.grad, theta0, 40, "plain_sgd", args=(0.05, 0.1))()
+    assert np.array_equal(got, want)
+    got = start_steps(s.momentum, objective.grad, theta0, 30, "momentum", state=True, args=(0.02,), kwargs={"beta": 0.8})()
+    want = start_steps(here["momentum"], objective.grad, theta0, 30, "momentum", state=True, args=(0.02,),
+                       kwargs={"beta": 0.8})()
+    assert np.array_equal(got, want) and not np.array_equal(got, theta0)
+
+
+def test_a_descent_with_the_students_output_gradient_matches_the_judge_and_names_a_bad_step(student):
+    """Does start_output_descent's worker run reach the judge-side loop's W bit for bit, name the step
+    whose gradient has the wrong shape, and hand back the W where it diverged?"""
+    from grader.testing import start_output_descent
+
+    s, here = student(TRAINING), in_judge(TRAINING)
+    rng = np.random.default_rng(2)
+    a, labels, w0 = rng.normal(size=(20, 3)), rng.integers(0, 3, size=20), np.zeros((3, 3))
+    got = start_output_descent(s.softmax_grad, a, w0, 0.5, 60, "step {t}", args=(labels,))()
+    want = start_output_descent(here["softmax_grad"], a, w0, 0.5, 60, "step {t}", args=(labels,))()
+    assert np.array_equal(got, want) and not np.array_equal(got, w0)
+    with pytest.raises(BadResult, match=r"step 9 has shape \(20, 2\), expected \(20, 3\)"):
+        start_output_descent(s.grad_goes_wrong, a, w0, 0.5, 60, "step {t}", args=(labels,))()
+    with np.errstate(all="ignore"):
+        diverged = start_output_descent(s.grad_blows_up, a, w0, 1e10, 60, "step {t}", args=(labels,))()
+    assert not np.all(np.isfinite(diverged))

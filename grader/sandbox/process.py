@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.errors import ForbiddenAPI, StudentError, StudentFault, StudentTimeout, WorkerCrashed
-from grader.sandbox import codec, forkserver, objectives
+from grader.sandbox import codec, forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
 
@@ -37,6 +37,7 @@ class CallResult:
     worker_seconds: float = 0.0  # the student function's own time, measured in the worker
     index: int = 0  # which call of its request this answers (a walk skips steps)
     trace: np.ndarray | None = None  # a walk's θ every few steps before this answer, to draw (not graded)
+    after: object = None  # a walk's θ after this step, when the step's value is not θ (``objectives.OutputsWalk``)
 
 
 class Worker:
@@ -131,8 +132,8 @@ class Worker:
         generator (``contextlib.closing``) reads the rest of the request's answers, so whatever the
         worker does in the calls left (hang, crash) costs the consumer's time, not the next request's
         result; a fault there is swallowed and the worker replaced at the next call. ``walk`` and
-        ``repeat``: an optimizer run freely on a surface of ``objectives``, which yields only some steps
-        (the last one always; ``CallResult.index`` says which).
+        ``repeat``: the one call run freely ``repeat`` times as ``objectives.walker(walk)`` says, which
+        yields only some steps (the last one always; ``CallResult.index`` says which).
         ``theta_only``: a value that is an optimizer's step ``(theta, state)`` arrives as ``(theta, {})``,
         its state kept in the worker (for checks that compare θ alone; anything else arrives whole).
         Calls that share one kwargs object (``is``) have it sent once, and an argument that is an array
@@ -153,10 +154,9 @@ class Worker:
         else:
             request["calls"] = [[[None if i in columns else x for i, x in enumerate(a)], None if shared else dict(k)]
                                 for a, k in calls]
-        shape = objectives.shape_of(calls[0][0][0]) if walk else None
         self._send(request, deadline(), fn)
         sending = time.monotonic() - sent_at
-        frames = self._frames(call_id, fn, deadline, total, shape, pairs, theta_only, sending, self._generation)
+        frames = self._frames(call_id, fn, deadline, total, walk is not None, pairs, theta_only, sending, self._generation)
         self._unread[call_id] = frames
         return self._answers(call_id, frames, self._generation)
 
@@ -209,18 +209,16 @@ class Worker:
                         pass
                 raise
 
-    def _frames(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
+    def _frames(self, call_id: int, fn: str, deadline, total: int, walk: bool,
                 pairs: list, theta_only: bool, sending: float, owner: int) -> Iterator[CallResult]:
-        """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``);
-        ``walk_shape`` is the shape of a walk's θ (``None``: not a walk)."""
+        """The answers to request ``call_id``, up to the last one the worker sends (see ``stream``)."""
         try:
-            yield from self._read(call_id, fn, deadline, total, walk_shape, pairs, theta_only, sending, owner)
+            yield from self._read(call_id, fn, deadline, total, walk, pairs, theta_only, sending, owner)
         finally:
             self._unread.pop(call_id, None)
 
-    def _read(self, call_id: int, fn: str, deadline, total: int, walk_shape: tuple | None,
+    def _read(self, call_id: int, fn: str, deadline, total: int, walk: bool,
               pairs: list, theta_only: bool, sending: float, owner: int) -> Iterator[CallResult]:
-        walk = walk_shape is not None
         expected = 0
         while expected < total:
             # the process the request went to, not whichever runs when this is read (a late close, say)
@@ -253,10 +251,10 @@ class Worker:
             for k, (value, _) in enumerate(batch):
                 # a batch's wait goes with its first answer, against all of its answers' time in the worker
                 yield CallResult(value, seconds if k == 0 else 0.0, reply.get("args_after"),
-                                 sum(s for _, s in batch) if k == 0 else 0.0, i + k, trace)
+                                 sum(s for _, s in batch) if k == 0 else 0.0, i + k, trace, reply.get("after"))
             expected = i + len(batch)
-            if walk and not objectives.continues(value, walk_shape):
-                return  # the worker stopped there too
+            if walk and reply.get("last") is True:
+                return  # where the worker says the walk stopped; the caller checks the value, and the step count
             if pairs and not (isinstance(value, (tuple, list)) and len(value) > max(o for _, o in pairs)):
                 return  # the worker ended the stream too; the caller reports what is wrong with this value
 

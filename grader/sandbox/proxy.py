@@ -131,11 +131,18 @@ class StudentFunction:
     def walk(self, surface: str, theta0, grad0, steps: int, hyper: dict, trace: int = 0) -> Iterator:
         """An optimizer step function run freely for ``steps`` steps on a surface of
         ``grader.sandbox.objectives`` from ``theta0`` (where the gradient is ``grad0``; later ones are
-        computed in the worker): ``(t, (theta, state))`` for some steps t (1-based): the last step, the
-        step where the walk stopped (see ``objectives.continues``), and now and then one to show progress.
-        Each as ``(t, value, trace)``: with ``trace`` k, θ every k steps since the previous answer
-        (a picture, not a grade), else ``None``."""
-        return _values(self.student.stream(self.name, [((theta0, grad0, {}), hyper)], walk=surface, repeat=steps,
+        computed in the worker): ``walk_from`` with the state starting empty."""
+        return self.walk_from(surface, (theta0, grad0, {}), steps, hyper, trace)
+
+    def walk_from(self, how, args: tuple | list, steps: int, hyper: dict | None = None, trace: int = 0) -> Iterator:
+        """This function run freely for ``steps`` steps in the worker from ``args``, each step's leading
+        arguments made from the one before as ``how`` says (``grader.sandbox.objectives.walker``: an
+        optimizer on a surface, a step on a least-squares objective with its data, gradient descent on
+        a linear model with this function's gradient at its outputs). Yields ``(t, value, trace,
+        after)`` for some steps t (1-based): the last step, the step where the walk stopped, and now and
+        then one to show progress. ``trace``: with ``trace`` k, θ every k steps since the previous
+        answer (a picture, not a grade), else ``None``; ``after``: θ after step t when the value is not θ."""
+        return _values(self.student.stream(self.name, [(tuple(args), hyper or {})], walk=how, repeat=steps,
                                            trace=trace), steps=True)
 
     def __repr__(self) -> str:
@@ -143,7 +150,7 @@ class StudentFunction:
 
 
 def _values(results: Iterator[CallResult], steps: bool = False) -> Iterator:
-    """Each result's value (with ``steps``, ``(step number, value)``); closing this closes ``results``."""
+    """Each result's value (with ``steps``, ``(step number, value, trace, after)``); closing this closes ``results``."""
     with closing(results):
         for result in results:
-            yield (result.index + 1, result.value, result.trace) if steps else result.value
+            yield (result.index + 1, result.value, result.trace, result.after) if steps else result.value

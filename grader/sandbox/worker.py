@@ -262,12 +262,15 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
         replies.send({"ok": False, "kind": "raised", "id": call_id, "i": i, "error": describe_exception(exc, root),
                       "types": [cls.__name__ for cls in type(exc).__mro__], "forbidden": sorted(guard.used)})
 
-    walk = objectives.GRADIENTS.get(request.get("walk"))
-    if walk is not None:
+    if request.get("walk") is not None:
         (args, kwargs), = request["calls"]
-        _walk(func, raised, call_id, list(args), dict(request.get("kwargs") or {} if kwargs is None else kwargs), int(request.get("repeat") or 1), walk,
-              float(request.get("progress") or 1.0), codec, guard, objectives, replies, max_bytes,
-              int(request.get("trace") or 0))
+        args, kwargs = list(args), dict(request.get("kwargs") or {} if kwargs is None else kwargs)
+        walker = objectives.walker(request["walk"], args, codec, max_bytes)
+        if walker is None:
+            replies.send({"ok": False, "kind": "result", "id": call_id, "i": 0, "error": "an unknown walk"})
+            return
+        _walk(func, raised, call_id, args, kwargs, int(request.get("repeat") or 1), walker,
+              float(request.get("progress") or 1.0), guard, replies, int(request.get("trace") or 0))
         return
     carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs") or {}
     theta_only = bool(request.get("theta_only"))
@@ -319,13 +322,14 @@ def _missing(message: str):
     return missing
 
 
-def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, grad, progress: float, codec, guard,
-          objectives, replies: Replies, max_bytes: int, trace: int = 0) -> None:
-    """A walk (see ``serve``): ``func`` run freely for ``steps`` steps from ``args`` = ``(theta, grad(theta),
-    state, ...)``, a frame only for the last step, the step where it stopped, and progress. With
-    ``trace`` k, each frame also holds ``"trace"``: θ every k steps since the previous frame, for a
-    picture of the path (not graded)."""
-    shape = objectives.shape_of(args[0])
+def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, walker, progress: float, guard,
+          replies: Replies, trace: int = 0) -> None:
+    """A walk (see ``serve``): ``func`` run freely for ``steps`` steps from ``args``, each step's leading
+    arguments made by ``walker`` (``objectives.walker``) from the one before; a frame only for the last
+    step, the step where it stopped (``"last": true`` on either), and progress. With ``trace`` k, each
+    frame also holds ``"trace"``: θ every k steps since the previous frame, for a picture of the path
+    (not graded). A walk whose θ is not what the function returns (``OutputsWalk``) sends θ after each
+    answered step as ``"after"``."""
     clock, seconds, last_frame = time.perf_counter, 0.0, time.perf_counter()
     path = []
     for i in range(steps):
@@ -339,39 +343,32 @@ def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, grad
         now = clock()
         seconds += now - start
         used = sorted(guard.used) if guard.used else []
-        going = None if used or i + 1 == steps else _walk_on(codec, objectives, value, shape, max_bytes)
-        if going is not None:  # the gradient is the check's arithmetic, done here: timed with the call
-            start = clock()
-            going.insert(1, grad(going[0]))
-            seconds += clock() - start
-            args[0:3] = going
+        # the walk's own arithmetic (the update, the next gradient) is the check's, done here: timed with the call
+        start = clock()
+        going = not used and walker.take(value) and i + 1 < steps
+        if going:
+            args[0:walker.width] = walker.args()
             if trace and (i + 1) % trace == 0:
-                path.append(going[0])
-        if going is not None and now - last_frame < progress:
+                path.append(walker.theta)
+        seconds += clock() - start
+        if going and now - last_frame < progress:
             continue  # no frame for this step
         message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
+        if not going:
+            message["last"] = True
+        if walker.after is not None:
+            message["after"] = walker.after
         if path:
-            message["trace"] = objectives.np.stack(path)
-        if not replies.send(message) or going is None or used:
+            message["trace"] = _stack(path)
+        if not replies.send(message) or not going or used:
             return
         seconds, last_frame, path = 0.0, clock(), []
 
 
-def _walk_on(codec, objectives, value, shape, max_bytes: int) -> list | None:
-    """Where a walk goes after a step returned ``value``: ``[theta, state]`` as the next step gets
-    them (θ a fresh float64 array, the state as plain data), or ``None`` when the walk stops there
-    (``objectives.continues``) or the state cannot cross."""
-    if not objectives.continues(value, shape):
-        return None
-    theta = value[0]
-    try:
-        if type(theta) is objectives.np.ndarray and theta.dtype in codec.NATIVE_DTYPES:
-            theta = theta.astype(objectives.np.float64)  # a copy, as a round trip would give
-        else:
-            theta = objectives.as_theta(codec.copy(theta, max_bytes))
-        return [theta, codec.copy(value[1], max_bytes)]
-    except Exception:
-        return None
+def _stack(path: list):
+    import numpy as np  # loaded by the fork server before any submission
+
+    return np.stack(path)
 
 
 def _carry(codec, value, pairs, max_bytes: int) -> list | None:

@@ -17,6 +17,7 @@ from grader.testing import (
     load_sibling,
     numerical_grad,
     relative_error,
+    start_output_descent,
 )
 
 common = load_sibling(__file__, "common")
@@ -127,27 +128,24 @@ def three_blobs(rng, per_class: int) -> tuple[np.ndarray, np.ndarray]:
     return np.hstack([x, np.ones((len(x), 1))]), np.repeat(np.arange(3), per_class)
 
 
-def train(grad, a: np.ndarray, target: np.ndarray, steps: int, lr: float, what: str) -> np.ndarray:
-    """Gradient descent on W (3, 3) from 0, logits A W; dL/dW = A^T dL/dlogits, computed here."""
-    w = np.zeros((a.shape[1], 3))
-    for t in range(1, steps + 1):
-        g = as_array(grad(a @ w, target), f"cross_entropy_grad at step {t} of {what}", (len(a), 3))
-        w = w - lr * a.T @ g
-        if not np.all(np.isfinite(w)):
-            break
-    return w
-
-
 def test_softmax_regression(student, reference, rng, spec):
     """Softmax regression trained in the judge with your gradient; loss and predictions by the reference."""
     steps, lr = int(spec.parameter("regression_steps")), float(spec.parameter("regression_lr"))
     a, labels = three_blobs(rng, int(spec.parameter("regression_points_per_class")))
     smoothing = float(spec.parameter("label_smoothing"))
     smoothed = np.full((len(a), 3), smoothing / 3) + (1 - smoothing) * np.eye(3)[labels]
-    for target, form in ((labels, "class indices"), (smoothed, f"label-smoothed soft labels ({smoothing:g})")):
+    forms = ((labels, "class indices"), (smoothed, f"label-smoothed soft labels ({smoothing:g})"))
+    w0 = np.zeros((a.shape[1], 3))
+
+    def train(grad, target, what: str):
+        """Gradient descent on W (3, 3) from 0, logits A W; dL/dW = A^T dL/dlogits, computed by the grader."""
+        return start_output_descent(grad, a, w0, lr, steps, f"cross_entropy_grad at step {{t}} of {what}", args=(target,))
+
+    for target, form in forms:
         what = f"softmax regression on three classes with {form}"
-        w = train(student.cross_entropy_grad, a, target, steps, lr, what)
-        w_ref = train(reference.cross_entropy_grad, a, target, steps, lr, "the reference")
+        run = train(student.cross_entropy_grad, target, what)  # in the worker, while the judge trains the reference
+        w_ref = train(reference.cross_entropy_grad, target, "the reference")()
+        w = run()
         logits, logits_ref = a @ w, a @ w_ref
         loss = reference.cross_entropy(logits, target) if np.all(np.isfinite(w)) else np.inf
         loss_ref = reference.cross_entropy(logits_ref, target)

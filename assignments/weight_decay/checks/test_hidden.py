@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial.legendre import legvander
 
-from grader.surfaces import LinearRegression, rastrigin_grad, rosenbrock_grad
+from grader.surfaces import LeastSquares, LinearRegression, rastrigin_grad, rosenbrock_grad
 from grader.testing import (
     as_array,
     as_float,
@@ -17,6 +17,7 @@ from grader.testing import (
     assert_close,
     load_mistakes,
     load_sibling,
+    start_steps,
     trajectory_check,
 )
 
@@ -196,11 +197,9 @@ class PolynomialRegression:
         scale = np.sqrt(2 * np.arange(degree + 1) + 1)
         self.A, self.A_val = legvander(x_train, degree) * scale, legvander(x_val, degree) * scale
         self.theta0 = rng.normal(scale=init, size=(sets, degree + 1))
-
-    def grad(self, theta: np.ndarray) -> np.ndarray:
-        """The gradient of each set's training MSE with respect to its row of θ."""
-        residual = np.einsum("snd,sd->sn", self.A, theta) - self.y_train
-        return 2 * np.einsum("snd,sn->sd", self.A, residual) / self.y_train.shape[1]
+        # Each set's training MSE. Its gradient with respect to each set's row of θ is what a worker computes
+        # too: a student's steps on it run there in one request (start_steps).
+        self.grad = LeastSquares(self.A, self.y_train).grad
 
     def stable_lr(self) -> float:
         """1 / the largest curvature over the sets: gradient descent is stable on every one."""
@@ -212,23 +211,13 @@ class PolynomialRegression:
         return np.mean(residual * residual, axis=1)
 
 
-def train(step, problem: PolynomialRegression, steps: int) -> np.ndarray:
-    """θ after ``steps`` steps of ``step(theta, g) -> theta``, gradients computed here."""
-    theta = problem.theta0
-    for _ in range(steps):
-        theta = step(theta, problem.grad(theta))
-        if not np.all(np.isfinite(theta)):
-            break
-    return theta
-
-
-def check_generalization(spec, problem, fn: str, student_step, reference_step, settings: str) -> None:
-    """Trained without and with weight decay by the student's function and by the reference's, on the same data."""
+def check_generalization(spec, problem, fn: str, start, settings: str) -> None:
+    """Trained without and with weight decay by the student's function and by the reference's, on the same
+    data: ``start(who, decay, steps)`` starts a run (``start_steps``) and returns what waits for its θ."""
     steps, tol = int(spec.parameter("generalization_steps")), spec.tolerance("final_loss")
-    loss = {}
-    for who, make in (("student", student_step), ("reference", reference_step)):
-        for decay in (False, True):
-            loss[who, decay] = problem.validation_losses(train(make(decay), problem, steps))
+    runs = {(who, decay): start(who, decay, steps) for who in ("student", "reference") for decay in (False, True)}
+    # the reference's runs first, here, while the worker runs the student's
+    loss = {key: problem.validation_losses(runs[key]()) for key in sorted(runs, key=lambda key: key[0] == "student")}
     before, after = float(np.mean(loss["student", False])), float(np.mean(loss["student", True]))
     sets = problem.theta0.shape[0]
     story = (f"{steps} steps of {fn} on an over-parameterized polynomial regression (25 parameters for 10 "
@@ -248,30 +237,21 @@ def test_sgd_weight_decay_generalizes(student, reference, rng, spec):
     problem = PolynomialRegression(rng, sets=int(spec.parameter("generalization_sets")))
     lr, lam = problem.stable_lr(), float(spec.parameter("sgd_lambda"))
 
-    def student_step(decay):
-        shape, what = problem.theta0.shape, SGD_RESULT
-        return lambda theta, g: as_array(student.sgd_weight_decay(theta, g, lr, lam if decay else 0.0), what, shape)
+    def start(who, decay, steps):
+        fn, what = ((student.sgd_weight_decay, SGD_RESULT) if who == "student"
+                    else (reference.sgd_weight_decay, "the reference's result"))
+        return start_steps(fn, problem.grad, problem.theta0, steps, what, args=(lr, lam if decay else 0.0))
 
-    def reference_step(decay):
-        return lambda theta, g: reference.sgd_weight_decay(theta, g, lr, lam if decay else 0.0)
-
-    check_generalization(spec, problem, "sgd_weight_decay", student_step, reference_step, f"lam = {lam}")
+    check_generalization(spec, problem, "sgd_weight_decay", start, f"lam = {lam}")
 
 
 def test_adamw_generalizes(student, reference, rng, spec):
     problem = PolynomialRegression(rng, sets=int(spec.parameter("generalization_sets")))
     lr, wd = float(spec.parameter("adamw_lr")), float(spec.parameter("adamw_weight_decay"))
 
-    def stateful(adamw, decay, what):
-        state = {}
+    def start(who, decay, steps):
+        fn, what = (student.adamw, "adamw") if who == "student" else (reference.adamw, "reference adamw")
+        return start_steps(fn, problem.grad, problem.theta0, steps, what, state=True, args=(lr,),
+                           kwargs={"weight_decay": wd if decay else 0.0})
 
-        def step(theta, g):
-            nonlocal state
-            theta, state = as_step(adamw(theta, g, state, lr, weight_decay=wd if decay else 0.0), what, theta.shape)
-            return theta
-
-        return step
-
-    check_generalization(spec, problem, "adamw", lambda decay: stateful(student.adamw, decay, "adamw"),
-                         lambda decay: stateful(reference.adamw, decay, "reference adamw"),
-                         f"lr = {lr}, weight_decay = {wd}")
+    check_generalization(spec, problem, "adamw", start, f"lr = {lr}, weight_decay = {wd}")
