@@ -232,10 +232,16 @@ def test_speed(student, reference, rng, spec):
                 "(for example one matrix product per kernel tap, or sliding_window_view with einsum or tensordot)")
 
     before = min(reference_seconds() for _ in range(2))
-    probe = student.call("conv2d_forward", x[:p("speed_probe_batch")], w, b, 1, k // 2)
+    m = p("speed_probe_batch")
+    probe = student.call("conv2d_forward", x[:m], w, b, 1, k // 2)
     if probe.seconds > budget(before):
-        raise AssertionError(f"the first {p('speed_probe_batch')} images alone took {probe.seconds:.2f} s, more than "
+        raise AssertionError(f"the first {m} images alone took {probe.seconds:.2f} s, more than "
                              f"the whole batch may take. " + explain(probe.seconds, before))
+    # Credit goes to a correct output only: a wrong one on the first images fails here, without timing the batch.
+    check_output(probe.value, reference.conv2d_forward(x[:m], w, b, 1, k // 2), reference.conv2d_forward,
+                 (x[:m], w, b, 1, k // 2), spec,
+                 f"the speed check is credited for a correct output only; conv2d_forward on the first {m} images of "
+                 f"{setting}")
     expected = reference.conv2d_forward(x, w, b, 1, k // 2)
     reference_time = before
     best, checked = None, False
