@@ -215,3 +215,55 @@ def test_torch_trajectories_are_kept_between_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "LR", 0.3)
     after = torch_trajectory(adam, theta0, grads)
     assert not np.array_equal(before[0], after[0])
+
+
+SCALE = 2.0
+CALLS: list = []  # counted by a stand-in for torch.randn: a mutable global named by an oracle makes it undigestible
+
+
+def _scaled_std(shape: tuple, seed: int) -> float:
+    generator = torch.Generator().manual_seed(seed)
+    return float(torch.randn(shape, dtype=torch.float64, generator=generator).std()) * SCALE
+
+
+def _helper_twice(x):
+    return _scaled_std(x, 1) + _scaled_std(x, 2)
+
+
+def test_an_oracle_is_computed_once_and_kept_between_runs(tmp_path, monkeypatch):
+    """@oracle: is a value computed once per process, read back by a fresh process (an empty memory)
+    without computing it, computed again for other arguments or when a global it names or a helper
+    it calls changes, never for arguments it cannot digest, and handed out as copies?"""
+    from grader.testing import oracle
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    randn = torch.randn
+    monkeypatch.setattr(torch, "randn", lambda *a, **k: CALLS.append(a) or randn(*a, **k))
+    CALLS.clear()
+    _ORACLE.clear()
+    std = oracle(_scaled_std)
+    first = std((300, 40), 7)
+    assert std((300, 40), 7) == first and len(CALLS) == 1
+    assert len(list((tmp_path / "oracle").glob("*.value"))) == 1
+    _ORACLE.clear()  # a new process
+    assert std((300, 40), 7) == first and len(CALLS) == 1
+    std((300, 40), 8)
+    assert len(CALLS) == 2
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", 3.0)
+    assert std((300, 40), 7) == pytest.approx(first * 1.5) and len(CALLS) == 3
+    std([300, 40], 7)  # a list cannot be digested: computed every time, never stored
+    std([300, 40], 7)
+    assert len(CALLS) == 5 and len(list((tmp_path / "oracle").glob("*.value"))) == 3
+    assert oracle(lambda: CALLS.append(1) or 1.0)() == 1.0 and len(CALLS) == 6  # names a list: never stored
+    assert len(list((tmp_path / "oracle").glob("*.value"))) == 3
+
+    twice = oracle(_helper_twice)
+    before = twice((50,))
+    monkeypatch.setattr(sys.modules[__name__], "SCALE", 4.0)  # named by the helper it calls, not by itself
+    assert twice((50,)) == pytest.approx(before * 4 / 3)
+
+    arrays = oracle(lambda a: (a * 2, [a.sum()]))
+    x = np.arange(4.0)
+    got = arrays(x)
+    got[0][0] = 99.0
+    assert arrays(x)[0][0] == 0.0 and arrays(x)[1] == [6.0]

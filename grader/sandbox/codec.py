@@ -261,6 +261,20 @@ def send(fd: int, value, max_bytes: int = 1 << 40) -> None:
         view = view[written:]
 
 
+def loads(data: bytes, max_bytes: int):
+    """The value of one whole frame held in ``data`` (``encode``'s output, kept in a file, say)."""
+    if len(data) < _PREFIX.size:
+        raise CodecError("malformed message (too short)")
+    magic, header_len, blob_len = _PREFIX.unpack_from(data)
+    if magic != MAGIC:
+        raise CodecError("malformed message (bad magic)")
+    if header_len > MAX_HEADER_BYTES or header_len + blob_len > max_bytes:
+        raise CodecError(f"result larger than the limit of {max_bytes} bytes")
+    if len(data) != _PREFIX.size + header_len + blob_len:
+        raise CodecError("malformed message (wrong length)")
+    return decode(data[_PREFIX.size:_PREFIX.size + header_len], data[_PREFIX.size + header_len:])
+
+
 def receive(fd: int, max_bytes: int, deadline: float | None = None):
     """Read one frame; ``TimeoutError`` past ``deadline`` (a ``time.monotonic`` value), ``EOFError`` on a
     closed pipe, ``CodecError`` for a frame that is malformed or larger than ``max_bytes``."""
@@ -314,8 +328,9 @@ class Reader:
             raise CodecError(f"result larger than the limit of {max_bytes} bytes")
         end = _PREFIX.size + header_len + blob_len
         self._fill(end, deadline, max_bytes)
-        header = bytes(self._buf[_PREFIX.size:_PREFIX.size + header_len])
-        blob = bytes(self._buf[_PREFIX.size + header_len:end])
+        with memoryview(self._buf) as view:  # one copy of each part, not two
+            header = bytes(view[_PREFIX.size:_PREFIX.size + header_len])
+            blob = bytes(view[_PREFIX.size + header_len:end])
         del self._buf[:end]
         return decode(header, blob)
 

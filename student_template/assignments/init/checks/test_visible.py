@@ -15,7 +15,7 @@ import torch
 
 from grader import figures
 from grader.errors import BadResult, StudentFault
-from grader.testing import as_array, as_float, expect_raises, load_sibling
+from grader.testing import as_array, as_float, expect_raises, load_sibling, oracle
 
 common = load_sibling(__file__, "common")
 
@@ -24,8 +24,10 @@ def torch_fan_in(shape: tuple[int, ...]) -> int:
     return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))[0]
 
 
+@oracle
 def torch_kaiming_std(shape: tuple[int, ...], nonlinearity: str, a: float, seed: int) -> float:
-    """The sample std of torch.nn.init.kaiming_normal_(mode='fan_in') on a tensor of this shape."""
+    """The sample std of torch.nn.init.kaiming_normal_(mode='fan_in') on a tensor of this shape (the same
+    visible seeds for every student: computed once)."""
     tensor = torch.empty(shape, dtype=torch.float64)
     torch.nn.init.kaiming_normal_(tensor, a=a, mode="fan_in", nonlinearity=nonlinearity,
                                   generator=torch.Generator().manual_seed(seed))
