@@ -267,3 +267,23 @@ def test_an_oracle_is_computed_once_and_kept_between_runs(tmp_path, monkeypatch)
     got = arrays(x)
     got[0][0] = 99.0
     assert arrays(x)[0][0] == 0.0 and arrays(x)[1] == [6.0]
+
+
+@pytest.mark.parametrize("draw", [
+    lambda rng: rng.standard_normal(200_000),
+    lambda rng: rng.uniform(-1, 1, 200_000),
+    lambda rng: rng.standard_t(5, 50_000),
+    lambda rng: rng.exponential(size=1000),
+    lambda rng: np.clip(rng.standard_normal(200_000), -2.5, 2.5),
+    lambda rng: 3 * rng.standard_normal(25),
+])
+def test_normality_is_scipys_normaltest(draw):
+    """Does grader.testing.normality give scipy.stats' skew, excess kurtosis and normaltest p (the oracle)?"""
+    import scipy.stats
+
+    from grader.testing import normality
+
+    x = draw(np.random.default_rng(5))
+    expected = (scipy.stats.skew(x, axis=None), scipy.stats.kurtosis(x, axis=None),
+                scipy.stats.normaltest(x, axis=None).pvalue)
+    np.testing.assert_allclose(normality(x), expected, rtol=1e-12, atol=1e-300)
