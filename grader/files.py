@@ -21,6 +21,7 @@ import hashlib
 import io
 import os
 import stat
+import tokenize
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -431,3 +432,16 @@ def materialize(tree: Tree, dest: Path, *, limit: int, skip_junk: bool = False) 
 
 def _size(limit: int) -> str:
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+
+
+def names_in_code(source: bytes, name: str) -> bool:
+    """Whether Python source uses ``name`` as a name (``import torch``, ``torch.tensor``), not only in a
+    string or a comment (a docstring that says "like torch does"). Source that does not tokenize counts
+    as naming it whenever its bytes hold it."""
+    if name.encode() not in source:
+        return False
+    try:
+        return any(token.type == tokenize.NAME and token.string == name
+                   for token in tokenize.tokenize(io.BytesIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
+        return True

@@ -97,7 +97,7 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
             forkserver.prestart(iso, disk_mb, with_torch=True)
         if light:
             forkserver.prestart(iso, disk_mb)
-        single_threaded_torch()
+        # torch is the checks' to import, when they need it (grader.eager_torch.lazy): no fork follows here
 
         def report_and_page(report: Report) -> None:
             on_report(report)

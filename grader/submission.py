@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from grader import notebook
 from grader.errors import UsageError
-from grader.files import Tree, TreeError, is_junk, kind_of, materialize, read_regular
+from grader.files import Tree, TreeError, is_junk, kind_of, materialize, names_in_code, read_regular
 
 MAX_FILE_BYTES = 8 << 20
 MAX_ZIP_BYTES = 64 << 20   # a student's zip, unpacked (its members are read one at a time, each capped)
@@ -617,19 +617,24 @@ def _unescape(match: re.Match) -> str:
 
 
 def mention(paths: list[Path], word: bytes) -> bool:
-    """Whether any submission's Python files or notebooks contain ``word`` (a zip is assumed to): a
+    """Whether any submission's Python files name ``word`` in their code (``files.names_in_code``: not
+    only in a docstring or a comment) or its notebooks contain it anywhere (a zip is assumed to): a
     cheap look before grading, e.g. to start a fork server with torch while the first ones grade. Reads
     regular files only, no link inside a folder, nothing over ``MAX_FILE_BYTES``."""
+
+    def names(data: bytes, suffix: str) -> bool:
+        return names_in_code(data, word.decode()) if suffix == ".py" else word in data
+
     for path in paths:
         if path.suffix.lower() == ".zip":
             return True
         try:
             if path.is_dir():
                 with Tree.from_folder(path) as tree:
-                    if any(word in tree.read(real, MAX_FILE_BYTES) for shown, real in tree.files().files
+                    if any(names(tree.read(real, MAX_FILE_BYTES), shown.suffix.lower()) for shown, real in tree.files().files
                            if shown.suffix.lower() in CODE):
                         return True
-            elif word in read_regular(path, MAX_FILE_BYTES):
+            elif names(read_regular(path, MAX_FILE_BYTES), path.suffix.lower()):
                 return True
         except (TreeError, OSError):
             continue

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from types import FunctionType, ModuleType, SimpleNamespace
+from types import FunctionType, MethodType, ModuleType, SimpleNamespace
 
 import numpy as np
 
@@ -25,6 +25,15 @@ from grader.sandbox.objectives import GRADIENTS
 from grader.spec import Tolerance
 
 TINY = 1e-300
+
+
+def lazy_torch():
+    """``torch`` for a check module whose oracles may all be remembered: ``torch = lazy_torch()`` at the
+    top instead of ``import torch``, and torch is imported only when a check first uses it (a fresh
+    judge whose oracles are in the cache never does: a second of start-up)."""
+    from grader.eager_torch import lazy
+
+    return lazy()
 
 
 def load_sibling(check_file: str, name: str):
@@ -262,14 +271,10 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
     are sent to the worker now; the function returned reads them and compares. Start several, then
     finish them in turn, and the judge computes the next path while the worker runs the last one."""
     theta = np.array(theta0, dtype=np.float64)
-    path, grads = [theta], []
-    state_ref: dict = {}
-    for _ in range(steps):  # the reference's own walk, and the gradient the student gets at each point
-        g = grad(theta)
-        expected, state_ref = reference_step(theta, g, state_ref, **hyper)
-        grads.append(g)
-        theta = np.asarray(expected, dtype=np.float64)
-        path.append(theta)
+    if getattr(reference_step, "oracle", False):  # torch's path (oracle_step): the same for every student
+        path, grads = _remembered_path(reference_step, grad, theta, steps, hyper)
+    else:
+        path, grads = _reference_path(reference_step, grad, theta, steps, hyper)
     values = _steps(step, path[:-1], grads, hyper)
 
     def finish() -> list[np.ndarray]:
@@ -292,6 +297,84 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
         return path
 
     return finish
+
+
+def _reference_path(reference_step, grad, theta: np.ndarray, steps: int, hyper: dict) -> tuple[list, list]:
+    """The reference's own walk θ₀ … θ_steps, and the gradient the student gets at each point."""
+    path, grads, state_ref = [theta], [], {}
+    for _ in range(steps):
+        g = grad(theta)
+        expected, state_ref = reference_step(theta, g, state_ref, **hyper)
+        grads.append(g)
+        theta = np.asarray(expected, dtype=np.float64)
+        path.append(theta)
+    return path, grads
+
+
+def oracle_step(step: Callable[..., tuple]) -> Callable[..., tuple]:
+    """Mark a reference step backed by an oracle (a ``torch.optim`` optimizer) whose walk depends only on
+    what it is given: ``trajectory_check`` then remembers its path and gradients like ``oracle`` does
+    (by a digest of the step's code and closure, the gradient's, θ₀, the steps and the hyper-parameters),
+    so a class's judges and a student's later runs do not import torch to walk it again."""
+    step.oracle = True
+    return step
+
+
+def _remembered_path(reference_step, grad, theta: np.ndarray, steps: int, hyper: dict) -> tuple[list, list]:
+    try:
+        digest = hashlib.sha256(f"oracle path 1\0torch {_torch_version()}\0".encode())
+        _digest_value(digest, (reference_step, grad, theta, steps, hyper), set())
+        key = digest.hexdigest()
+    except _NotDigestible:
+        return _reference_path(reference_step, grad, theta, steps, hyper)
+    if key not in _ORACLE:
+        stored = oracle_cache_dir() / f"{key}.value"
+        value = _load_value(stored)
+        if not (isinstance(value, list) and len(value) == 2 and len(value[0]) == steps + 1 and len(value[1]) == steps):
+            value = list(_reference_path(reference_step, grad, theta, steps, hyper))
+            _store_value(stored, value)
+        _remember(_ORACLE, key, value, 256)
+    path, grads = _ORACLE[key]
+    return [np.array(x, dtype=np.float64) for x in path], [np.array(g, dtype=np.float64) for g in grads]
+
+
+def _digest_value(digest, value, seen: set) -> None:
+    """Any value a pure computation may depend on: plain data, arrays, modules, functions (their code,
+    defaults, closures and the globals they name), bound methods of plain objects; else ``_NotDigestible``."""
+    kind = type(value)
+    if kind in (int, float, str, bool, bytes, type(None)):
+        digest.update(b"\0" + _plain_repr(value))
+    elif kind in (tuple, list):
+        digest.update(f"\0{kind.__name__} {len(value)}".encode())
+        for v in value:
+            _digest_value(digest, v, seen)
+    elif kind is dict:
+        digest.update(f"\0dict {len(value)}".encode())
+        for k in sorted(value, key=repr):
+            _digest_value(digest, k, seen)
+            _digest_value(digest, value[k], seen)
+    elif kind is np.ndarray:
+        digest.update(f"\0array {value.dtype.str} {value.shape}".encode() + np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, np.generic) and value.dtype.kind in "biufc":  # a NumPy number: np.float64(0.1), say
+        digest.update(f"\0scalar {value.dtype.str}".encode() + value.tobytes())
+    elif isinstance(value, ModuleType):
+        digest.update(f"\0module {value.__name__}".encode())
+    elif kind is FunctionType:
+        digest.update(f"\0function {value.__module__}.{value.__qualname__}".encode())
+        if id(value.__code__) in seen:
+            return
+        seen.add(id(value.__code__))
+        _digest_code(digest, value.__code__, value.__globals__, seen)
+        for v in value.__defaults__ or ():
+            _digest_value(digest, v, seen)
+        for cell in value.__closure__ or ():
+            _digest_value(digest, cell.cell_contents, seen)
+    elif kind is MethodType and hasattr(value.__self__, "__dict__"):
+        digest.update(f"\0method of {type(value.__self__).__qualname__}".encode())
+        _digest_value(digest, value.__func__, seen)
+        _digest_value(digest, dict(vars(value.__self__)), seen)
+    else:
+        raise _NotDigestible
 
 
 def _all_close(actuals: Sequence[np.ndarray], expecteds: Sequence[np.ndarray], tol: Tolerance) -> bool:
@@ -479,14 +562,19 @@ def _fresh(value):
     return value
 
 
-def _call_digest(fn, args: tuple) -> str | None:
+def _torch_version() -> str:
+    """The installed torch's version, read from its metadata: a judge whose oracles are remembered need
+    not import torch to know they are still right."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        torch_version = version("torch")
+        return version("torch")
     except PackageNotFoundError:
-        torch_version = "none"
-    digest = hashlib.sha256(f"oracle call 1\0torch {torch_version}\0{fn.__module__}.{fn.__qualname__}\0".encode())
+        return "none"
+
+
+def _call_digest(fn, args: tuple) -> str | None:
+    digest = hashlib.sha256(f"oracle call 1\0torch {_torch_version()}\0{fn.__module__}.{fn.__qualname__}\0".encode())
     try:
         _digest_code(digest, fn.__code__, fn.__globals__)
         for value in (*(fn.__defaults__ or ()), *args):
@@ -538,9 +626,7 @@ def _oracle_digest(make_optimizer, theta0, grads) -> str | None:
     bytecode, constants and names), the values of the globals it names, its defaults and closure,
     and the inputs' bytes. ``None`` when the factory names a global or captures a value that is
     neither a module nor a number, string or tuple of them (its identity cannot be digested)."""
-    import torch
-
-    digest = hashlib.sha256(f"oracle 1\0torch {torch.__version__}\0".encode())
+    digest = hashlib.sha256(f"oracle 2\0torch {_torch_version()}\0".encode())
     try:
         _digest_code(digest, make_optimizer.__code__, make_optimizer.__globals__)
         captured = (*(make_optimizer.__defaults__ or ()), *(c.cell_contents for c in make_optimizer.__closure__ or ()))
@@ -584,10 +670,14 @@ def _digest_code(digest, code, namespace: dict, seen: set | None = None) -> None
         digest.update(f"\0{name}=".encode())
         if isinstance(value, ModuleType):
             digest.update(f"module {value.__name__}".encode())
-        elif type(value) is FunctionType and value.__globals__ is namespace and name not in seen:
-            seen.add(name)  # a helper of the same module: its code counts (once, however often it is named)
-            digest.update(b"function ")
-            _digest_code(digest, value.__code__, namespace, seen)
+        elif type(value) is FunctionType and not value.__closure__:
+            # a helper function (of this module or a sibling's): its code and what it names count, once
+            digest.update(f"function {value.__module__}.{value.__qualname__}".encode())
+            if id(value.__code__) not in seen:
+                seen.add(id(value.__code__))
+                for default in value.__defaults__ or ():
+                    digest.update(b"\0" + _plain_repr(default))
+                _digest_code(digest, value.__code__, value.__globals__, seen)
         else:
             digest.update(_plain_repr(value))
 
@@ -854,5 +944,5 @@ def one_by_one(results: Iterable) -> Iterator:
 __all__ = ["load_sibling", "load_mistakes", "relative_error", "numerical_grad", "as_array", "as_float", "as_step", "assert_close",
            "assert_each_close",
            "expect_raises", "one_by_one", "trajectory_check", "start_trajectory", "matching_mistake", "hint_on_failure", "value_hint", "forced_hint", "own_path_hint", "torch_trajectory", "run_optimizer", "start_optimizer",
-           "start_steps", "start_output_descent", "oracle", "normality",
+           "start_steps", "start_output_descent", "oracle", "oracle_step", "normality", "lazy_torch",
            "BadResult"]

@@ -72,3 +72,21 @@ def mixup(*args, **kwargs):
     again = grade(optimizers, reference_source() + "\nimport torch\n" + TORCH_ADAM.format(optimizer="torch.optim.Adam"),
                   "uses_torch_optim")
     assert {statuses(again)[n] for n in checks_of(optimizers, "adam")} == {"forbidden"}
+
+
+def test_two_lists_guard_one_process_without_asking_each_other_forever():
+    """A fork server that served two assignments has two guards on sys.meta_path: does a module one of
+    them watches still import (each guard asked the other: RecursionError), wrapped for both lists?"""
+    import subprocess
+    import sys
+
+    code = """
+from grader.sandbox import guard
+guard.install(["colorsys.rgb_to_hsv"])
+guard.install(["colorsys.hsv_to_rgb"])
+import colorsys
+print(getattr(colorsys.rgb_to_hsv, "__grader_forbidden__", None), getattr(colorsys.hsv_to_rgb, "__grader_forbidden__", None))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["colorsys.rgb_to_hsv", "colorsys.hsv_to_rgb"]

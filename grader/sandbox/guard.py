@@ -31,6 +31,7 @@ active: set[str] = set()  # the forbidden names of the submission being served
 _WRAPPED = "__grader_forbidden__"
 _KEYS = "__grader_keys__"
 _installed: set[tuple[str, ...]] = set()
+_guards: list[Guard] = []  # one per list installed: a fork server serving several assignments has several
 
 
 def install(names: list[str]) -> None:
@@ -39,7 +40,9 @@ def install(names: list[str]) -> None:
     key = tuple(sorted(names))
     if key not in _installed:
         _installed.add(key)
-        Guard(list(names)).install()
+        guard = Guard(list(names))
+        _guards.append(guard)
+        guard.install()
 
 
 def activate(names: list[str]) -> None:
@@ -128,7 +131,9 @@ class Guard(importlib.abc.MetaPathFinder):
         if not self.watched(fullname):
             return None
         for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
+            # not ourselves, nor another list's guard: two guards asking each other would never end (the
+            # loader returned patches the module for every guard that watches it)
+            if isinstance(finder, Guard) or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
@@ -147,7 +152,9 @@ class _PatchAfterExec(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.loader.exec_module(module)
-        self.guard.patch(self.fullname, module)
+        for guard in _guards if self.guard in _guards else [self.guard]:
+            if guard.watched(self.fullname):
+                guard.patch(self.fullname, module)
 
     def __getattr__(self, name):  # get_resource_reader, is_package, get_source, ...
         return getattr(self.loader, name)

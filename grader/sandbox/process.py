@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.errors import ForbiddenAPI, StudentError, StudentFault, StudentTimeout, WorkerCrashed
+from grader.files import names_in_code
 from grader.sandbox import codec, forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
@@ -311,12 +312,12 @@ MIN_COLUMN_CALLS = 8
 
 
 def _mentions_torch(workdir: Path) -> bool:
-    """Whether a submission's Python files mention torch anywhere (an import, or only a comment): it
-    is then served by a fork server that has imported torch, else by a lighter one whose children
-    fork and exit ten times faster. A submission that imports torch without naming it still works; its
-    child imports torch itself."""
+    """Whether a submission's Python files name torch in their code (not only in a docstring or a
+    comment): it is then served by a fork server that has imported torch, else by a lighter one whose
+    children fork and exit ten times faster. A submission that imports torch without naming it still
+    works; its child imports torch itself."""
     try:
-        return any(b"torch" in path.read_bytes() for path in workdir.rglob("*.py"))
+        return any(names_in_code(path.read_bytes(), "torch") for path in workdir.rglob("*.py"))
     except OSError:
         return True
 

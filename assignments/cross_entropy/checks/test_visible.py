@@ -13,8 +13,6 @@ finite loss that saturates), and 0 * log 0 (nan) with probability targets.
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from grader.errors import StudentError
 from grader.testing import (
@@ -22,11 +20,15 @@ from grader.testing import (
     as_array,
     as_float,
     assert_close,
+    lazy_torch,
     load_mistakes,
     load_sibling,
     numerical_grad,
+    oracle,
     relative_error,
 )
+
+torch = lazy_torch()  # imported only when an oracle's value is not in the cache yet
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)
@@ -34,6 +36,8 @@ mistakes = load_mistakes(__file__)
 # ------------------------------------------------------------------------------ PyTorch oracles
 
 
+# The visible inputs are the same for everyone: each oracle's values are computed once (grader.testing.oracle).
+@oracle
 def torch_softmax(z: np.ndarray) -> np.ndarray:
     return torch.softmax(torch.tensor(z, dtype=torch.float64), dim=-1).numpy()
 
@@ -44,13 +48,15 @@ def _torch_target(target: np.ndarray) -> torch.Tensor:
     return torch.tensor(target, dtype=torch.float64)
 
 
+@oracle
 def torch_loss(z: np.ndarray, target: np.ndarray) -> float:
-    return F.cross_entropy(torch.tensor(z, dtype=torch.float64), _torch_target(target)).item()
+    return torch.nn.functional.cross_entropy(torch.tensor(z, dtype=torch.float64), _torch_target(target)).item()
 
 
+@oracle
 def torch_grad(z: np.ndarray, target: np.ndarray) -> np.ndarray:
     zt = torch.tensor(z, dtype=torch.float64, requires_grad=True)
-    F.cross_entropy(zt, _torch_target(target)).backward()
+    torch.nn.functional.cross_entropy(zt, _torch_target(target)).backward()
     return zt.grad.numpy()
 
 

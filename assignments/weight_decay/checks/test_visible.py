@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from grader.surfaces import rosenbrock_grad
 from grader.testing import (
@@ -22,8 +21,11 @@ from grader.testing import (
     as_float,
     as_step,
     assert_close,
+    lazy_torch,
     load_mistakes,
     load_sibling,
+    oracle,
+    oracle_step,
     relative_error,
     torch_trajectory,
     trajectory_check,
@@ -31,13 +33,15 @@ from grader.testing import (
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)
+torch = lazy_torch()  # imported only when an oracle's value is not in the cache yet
 
 # ------------------------------------------------------------------------------------ helpers
 
 
 def torch_step(make_optimizer):
     """A reference step for ``trajectory_check`` backed by a torch optimizer: at every step the torch
-    parameter is set to the θ it is given, so torch walks the same teacher-forced path as the student."""
+    parameter is set to the θ it is given, so torch walks the same teacher-forced path as the student.
+    Its path is the same for every student: remembered (``oracle_step``)."""
 
     def step(theta, g, state, **hyper):
         if not state:
@@ -50,7 +54,26 @@ def torch_step(make_optimizer):
         state["optimizer"].step()
         return p.detach().numpy().copy(), state
 
-    return step
+    return oracle_step(step)
+
+
+@oracle
+def torch_l2_penalty(theta: np.ndarray, lam: float) -> float:
+    return float(lam * (torch.tensor(theta, dtype=torch.float64) ** 2).sum())
+
+
+@oracle
+def torch_l2_grads(theta: np.ndarray, a: np.ndarray, b: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """The gradients of a smooth loss L(θ) = Σ a sin θ + b θ² and of L + λ Σ θ², by torch's autograd."""
+
+    def loss(p):
+        return (torch.tensor(a) * torch.sin(p) + torch.tensor(b) * p**2).sum()
+
+    p = torch.tensor(theta, requires_grad=True)
+    (grad_l,) = torch.autograd.grad(loss(p), p)
+    p = torch.tensor(theta, requires_grad=True)
+    (expected,) = torch.autograd.grad(loss(p) + lam * (p**2).sum(), p)
+    return grad_l.numpy(), expected.numpy()
 
 
 def torch_sgd_on_l_plus_r(params, lr, lam):
@@ -114,7 +137,7 @@ def test_l2_penalty_matches_torch(student, public_rng, spec):
     calls = [((theta, lam), {}) for theta, (_, lam) in zip(thetas, cases, strict=True)]
     values = common.one_by_one(student.l2_penalty.stream(calls))
     for (shape, lam), theta, value in zip(cases, thetas, values, strict=True):
-        expected = float(lam * (torch.tensor(theta, dtype=torch.float64) ** 2).sum())
+        expected = torch_l2_penalty(theta, lam)
         got = as_float(value, f"l2_penalty(theta of shape {shape}, lam={lam})")
         for wrong, mistake in ((float(np.sum(theta**2)), "sum(theta**2) without lam"),
                                (lam * float(np.sqrt(np.sum(theta**2))), "lam * ||theta||, the norm not squared"),
@@ -134,16 +157,9 @@ def test_l2_grad_matches_autograd(student, public_rng, spec):
     cases = []  # (shape, lam, theta, the gradient of L, the gradient of L + R)
     for shape, lam in [((5,), 0.1), ((3, 4), 2.5), ((2, 2, 3), 0.01)]:
         theta = public_rng.normal(size=shape)
-        a, b = (torch.tensor(public_rng.normal(size=shape)) for _ in range(2))
-
-        def loss(p, a=a, b=b):  # a smooth loss L(θ) whose gradient torch finds
-            return (a * torch.sin(p) + b * p**2).sum()
-
-        p = torch.tensor(theta, requires_grad=True)
-        (grad_l,) = torch.autograd.grad(loss(p), p)
-        p = torch.tensor(theta, requires_grad=True)
-        (expected,) = torch.autograd.grad(loss(p) + lam * (p**2).sum(), p)
-        cases.append((shape, lam, theta, grad_l.numpy(), expected.numpy()))
+        a, b = (public_rng.normal(size=shape) for _ in range(2))
+        grad_l, expected = torch_l2_grads(theta, a, b, lam)
+        cases.append((shape, lam, theta, grad_l, expected))
     values = common.one_by_one(student.l2_grad.stream([((g, theta, lam), {}) for _, lam, theta, g, _ in cases]))
     for (shape, lam, theta, g, expected), value in zip(cases, values, strict=True):
         got = as_array(value, "l2_grad's result", shape)
