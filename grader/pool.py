@@ -10,6 +10,7 @@ judge, then recorded as the grader's failure; the batch goes on.
 
 Torch is kept single-threaded in the parent before it forks and in every judge: a process that ran
 a multi-threaded torch op cannot safely fork, and N judges on N cores want one thread each anyway.
+None of them imports torch unless a check needs it (an oracle not remembered yet: ``grader.testing``).
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ class Settings:
 
 
 def single_threaded_torch() -> None:
-    """Before a fork, and in every judge: no torch thread pool (see the module's docstring)."""
-    import torch
-
+    """Before a fork, and in every judge: no torch thread pool (see the module's docstring), if torch is
+    imported. It need not be: the checks import it when an oracle is not remembered yet
+    (``grader.eager_torch.lazy`` sets it to one thread then), and a judge whose oracles all are never does."""
+    torch = sys.modules.get("torch")
+    if torch is None or not hasattr(torch, "__path__"):
+        return
     from grader import eager_torch
 
     torch.set_num_threads(1)
