@@ -7,6 +7,7 @@ inputs or the expected numbers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import io
@@ -562,9 +563,10 @@ def _fresh(value):
     return value
 
 
+@functools.cache
 def _torch_version() -> str:
-    """The installed torch's version, read from its metadata: a judge whose oracles are remembered need
-    not import torch to know they are still right."""
+    """The installed torch's version, read from its metadata once (a few ms each time): a judge whose
+    oracles are remembered need not import torch to know they are still right."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
