@@ -61,7 +61,7 @@ class LazyTorch(types.ModuleType):
     def __getattr__(self, name: str):
         # Introspection (pytest looking for fixtures in a module's globals asks each for "__wrapped__" and the
         # like) must not import torch: a name that is not public torch's answers only once torch is in.
-        if name.startswith("_") and not hasattr(sys.modules.get("torch"), "__path__"):
+        if name.startswith("_") and "torch" not in sys.modules:
             raise AttributeError(name)
         return getattr(load(), name)
 

@@ -54,8 +54,8 @@ def single_threaded_torch() -> None:
     """Before a fork, and in every judge: no torch thread pool (see the module's docstring), if torch is
     imported. It need not be: the checks import it when an oracle is not remembered yet
     (``grader.eager_torch.lazy`` sets it to one thread then), and a judge whose oracles all are never does."""
-    torch = sys.modules.get("torch")
-    if torch is None or not hasattr(torch, "__path__"):
+    torch = sys.modules.get("torch")  # the real one: a lazy stand-in is never in sys.modules
+    if torch is None:
         return
     from grader import eager_torch
 

@@ -328,14 +328,9 @@ def _remembered_path(reference_step, grad, theta: np.ndarray, steps: int, hyper:
         key = digest.hexdigest()
     except _NotDigestible:
         return _reference_path(reference_step, grad, theta, steps, hyper)
-    if key not in _ORACLE:
-        stored = oracle_cache_dir() / f"{key}.value"
-        value = _load_value(stored)
-        if not (isinstance(value, list) and len(value) == 2 and len(value[0]) == steps + 1 and len(value[1]) == steps):
-            value = list(_reference_path(reference_step, grad, theta, steps, hyper))
-            _store_value(stored, value)
-        _remember(_ORACLE, key, value, 256)
-    path, grads = _ORACLE[key]
+    path, grads = _remembered(key, lambda: list(_reference_path(reference_step, grad, theta, steps, hyper)),
+                              lambda v: isinstance(v, list) and len(v) == 2 and len(v[0]) == steps + 1
+                              and len(v[1]) == steps)
     return [np.array(x, dtype=np.float64) for x in path], [np.array(g, dtype=np.float64) for g in grads]
 
 
@@ -362,9 +357,9 @@ def _digest_value(digest, value, seen: set) -> None:
         digest.update(f"\0module {value.__name__}".encode())
     elif kind is FunctionType:
         digest.update(f"\0function {value.__module__}.{value.__qualname__}".encode())
-        if id(value.__code__) in seen:
+        if id(value) in seen:  # a helper named again, or a function that reaches itself
             return
-        seen.add(id(value.__code__))
+        seen.add(id(value))
         _digest_code(digest, value.__code__, value.__globals__, seen)
         for v in value.__defaults__ or ():
             _digest_value(digest, v, seen)
@@ -537,21 +532,24 @@ def oracle(fn: Callable) -> Callable:
 
     def remembered(*args):
         key = _call_digest(fn, args)
-        if key is None:
-            return fn(*args)
-        if key in _ORACLE:
-            return _fresh(_ORACLE[key])
-        stored = oracle_cache_dir() / f"{key}.value"
-        value = _load_value(stored)
-        if value is None:
-            value = fn(*args)
-            _store_value(stored, value)
-        _remember(_ORACLE, key, value, 256)
-        return _fresh(value)
+        return fn(*args) if key is None else _fresh(_remembered(key, lambda: fn(*args)))
 
     remembered.__wrapped__ = fn
     remembered.__name__, remembered.__doc__ = fn.__name__, fn.__doc__
     return remembered
+
+
+def _remembered(key: str, compute: Callable[[], object], valid: Callable[[object], bool] = lambda v: True):
+    """The value stored under ``key``: in this process's memory, else in the oracle cache's file (when
+    ``valid`` takes it), else ``compute()``, stored in both."""
+    if key not in _ORACLE:
+        stored = oracle_cache_dir() / f"{key}.value"
+        value = _load_value(stored)
+        if value is None or not valid(value):
+            value = compute()
+            _store_value(stored, value)
+        _remember(_ORACLE, key, value, 256)
+    return _ORACLE[key]
 
 
 def _fresh(value):
@@ -578,13 +576,9 @@ def _torch_version() -> str:
 def _call_digest(fn, args: tuple) -> str | None:
     digest = hashlib.sha256(f"oracle call 1\0torch {_torch_version()}\0{fn.__module__}.{fn.__qualname__}\0".encode())
     try:
-        _digest_code(digest, fn.__code__, fn.__globals__)
-        for value in (*(fn.__defaults__ or ()), *args):
-            digest.update(b"\0")
-            if isinstance(value, np.ndarray):
-                digest.update(f"array {value.dtype.str} {value.shape}".encode() + np.ascontiguousarray(value).tobytes())
-            else:
-                digest.update(_plain_repr(value))
+        _digest_value(digest, fn, set())
+        for value in args:  # numbers, strings, tuples of them, arrays
+            _digest_value(digest, value if isinstance(value, np.ndarray) else _plain(value), set())
     except _NotDigestible:
         return None
     return digest.hexdigest()
@@ -628,12 +622,9 @@ def _oracle_digest(make_optimizer, theta0, grads) -> str | None:
     bytecode, constants and names), the values of the globals it names, its defaults and closure,
     and the inputs' bytes. ``None`` when the factory names a global or captures a value that is
     neither a module nor a number, string or tuple of them (its identity cannot be digested)."""
-    digest = hashlib.sha256(f"oracle 2\0torch {_torch_version()}\0".encode())
+    digest = hashlib.sha256(f"oracle 3\0torch {_torch_version()}\0".encode())
     try:
-        _digest_code(digest, make_optimizer.__code__, make_optimizer.__globals__)
-        captured = (*(make_optimizer.__defaults__ or ()), *(c.cell_contents for c in make_optimizer.__closure__ or ()))
-        for value in captured:
-            digest.update(b"\0" + _plain_repr(value))
+        _digest_value(digest, make_optimizer, set())
     except _NotDigestible:
         return None
     theta0 = np.asarray(theta0, dtype=np.float64)
@@ -647,6 +638,12 @@ class _NotDigestible(Exception):
     pass
 
 
+def _plain(value):
+    """``value`` if ``_plain_repr`` takes it (a number, string or tuple of them), else ``_NotDigestible``."""
+    _plain_repr(value)
+    return value
+
+
 def _plain_repr(value) -> bytes:
     """The typed repr of a number, string or tuple of them; anything else cannot be digested."""
     if type(value) is tuple:
@@ -656,8 +653,7 @@ def _plain_repr(value) -> bytes:
     raise _NotDigestible
 
 
-def _digest_code(digest, code, namespace: dict, seen: set | None = None) -> None:
-    seen = set() if seen is None else seen
+def _digest_code(digest, code, namespace: dict, seen: set) -> None:
     digest.update(code.co_code + repr(code.co_names).encode() + repr(code.co_varnames).encode())
     for const in code.co_consts:
         digest.update(b"\0")
@@ -670,17 +666,9 @@ def _digest_code(digest, code, namespace: dict, seen: set | None = None) -> None
             continue
         value = namespace[name]
         digest.update(f"\0{name}=".encode())
-        if isinstance(value, ModuleType):
-            digest.update(f"module {value.__name__}".encode())
-        elif type(value) is FunctionType and not value.__closure__:
-            # a helper function (of this module or a sibling's): its code and what it names count, once
-            digest.update(f"function {value.__module__}.{value.__qualname__}".encode())
-            if id(value.__code__) not in seen:
-                seen.add(id(value.__code__))
-                for default in value.__defaults__ or ():
-                    digest.update(b"\0" + _plain_repr(default))
-                _digest_code(digest, value.__code__, value.__globals__, seen)
-        else:
+        if isinstance(value, (ModuleType, FunctionType)):  # a helper, of this module or a sibling's: its code counts
+            _digest_value(digest, value, seen)
+        else:  # data a global names must be plain: a list or an object could change between two calls
             digest.update(_plain_repr(value))
 
 

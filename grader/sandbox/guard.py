@@ -40,9 +40,7 @@ def install(names: list[str]) -> None:
     key = tuple(sorted(names))
     if key not in _installed:
         _installed.add(key)
-        guard = Guard(list(names))
-        _guards.append(guard)
-        guard.install()
+        Guard(list(names)).install()
 
 
 def activate(names: list[str]) -> None:
@@ -102,6 +100,7 @@ class Guard(importlib.abc.MetaPathFinder):
                 self.attributes.setdefault(parent, []).append((last, n))
 
     def install(self) -> None:
+        _guards.append(self)
         for name, module in list(sys.modules.items()):
             if module is not None and self.watched(name):  # of torch's 1,500 modules, a few
                 self.patch(name, module)
@@ -138,21 +137,21 @@ class Guard(importlib.abc.MetaPathFinder):
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PatchAfterExec(spec.loader, self, fullname)
+                    spec.loader = _PatchAfterExec(spec.loader, fullname)
                 return spec
         return None
 
 
 class _PatchAfterExec(importlib.abc.Loader):
-    def __init__(self, loader, guard: Guard, fullname: str):
-        self.loader, self.guard, self.fullname = loader, guard, fullname
+    def __init__(self, loader, fullname: str):
+        self.loader, self.fullname = loader, fullname
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
         self.loader.exec_module(module)
-        for guard in _guards if self.guard in _guards else [self.guard]:
+        for guard in _guards:
             if guard.watched(self.fullname):
                 guard.patch(self.fullname, module)
 

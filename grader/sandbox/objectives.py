@@ -56,22 +56,16 @@ def is_step(value) -> bool:
 def continues(value, shape) -> bool:
     """Whether a walk goes on after a step returned ``value``: a pair ``(theta, state)`` with ``state``
     a dict and ``theta`` an array of numbers of the starting point's shape, all finite. The worker
-    answers for the step where this fails and stops; the judge, which checks each step it is shown
-    with ``grader.testing.as_step``, stops reading there too."""
+    answers for the step where this fails, says it is the last, and stops; the judge checks that
+    step's value with ``grader.testing.as_step``."""
     if type(value) is tuple and len(value) == 2 and type(value[1]) is dict:  # the common case, quickly
         theta = value[0]
         if type(theta) is np.ndarray and theta.dtype == np.float64:
             return theta.shape == tuple(shape) and np.count_nonzero(np.isfinite(theta)) == theta.size  # .all(): 2x
     if not is_step(value):
         return False
-    theta = value[0]
-    if isinstance(theta, bool) or not isinstance(theta, (int, float, np.ndarray)):
-        return False
-    try:
-        theta = np.asarray(theta, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return theta.shape == tuple(shape) and bool(np.all(np.isfinite(theta)))
+    theta = _numbers(value[0], shape)
+    return theta is not None and bool(np.all(np.isfinite(theta)))
 
 
 def least_squares_grad(theta: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
