@@ -242,6 +242,16 @@ def test_speed(student, reference, rng, spec):
                  (x[:m], w, b, 1, k // 2), spec,
                  f"the speed check is credited for a correct output only; conv2d_forward on the first {m} images of "
                  f"{setting}")
+    # Then half the batch, stopped at the whole batch's budget: a loop over output positions is past it there,
+    # so it fails in the budget's time instead of running to twice the budget on the whole batch.
+    half = p("speed_half_batch")
+    try:
+        student.call("conv2d_forward", x[:half], w, b, 1, k // 2, within=budget(before))
+    except StudentTimeout:
+        reference_time = max(before, reference_seconds())
+        if budget(reference_time) <= budget(before):  # not a machine that slowed down meanwhile
+            raise AssertionError(explain(f"more than {budget(before):.2f} s on its first {half} images alone (stopped "
+                                         "there), so more than that", reference_time)) from None
     expected = reference.conv2d_forward(x, w, b, 1, k // 2)
     reference_time = before
     best, checked = None, False
