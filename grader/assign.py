@@ -59,6 +59,7 @@ from pathlib import Path
 
 from grader.course import list_assignments, load_assignment
 from grader.errors import SpecError
+from grader.visible import visible_checks
 
 TEMPLATE_DIR = "student_template"
 KINDS = ("SOLUTION", "REFERENCE", "STUDENT")
@@ -297,24 +298,20 @@ def generate(course_root: Path, out: Path | None = None) -> list[Path]:
 
 
 def _visible_part(assignment, target: Path) -> list[Path]:
-    """What a student's own ``grader --course . check`` needs of an assignment: its spec, its README
-    and its checks folder without the hidden checks (``test_hidden.py``) and the catalogue of known
-    mistakes (``mistakes.py``), copied byte for byte. A stale
-    file of an earlier generation is removed, so the folder is exactly this."""
-    sources = [assignment.folder / "assignment.toml", assignment.folder / "README.md"]
-    # Not the hidden checks, nor the catalogue of known mistakes (right formulas with one thing changed):
-    # grader.testing.load_mistakes gives the visible checks an empty one where it is absent.
-    sources += sorted(p for p in assignment.checks_dir.glob("*.py") if p.name not in ("test_hidden.py", "mistakes.py"))
-    wanted = {target / p.relative_to(assignment.folder) for p in sources if p.is_file()}
+    """What a student's own ``grader --course . check`` needs of an assignment: its spec and README byte
+    for byte, and of its checks exactly the visible ones, as the spec declares them, with what they use
+    (``grader.visible``: never a hidden check, a helper only hidden checks use, or the catalogue of known
+    mistakes). A stale file of an earlier generation is removed, so the folder is exactly this."""
+    visible = {name for name, check in assignment.spec.checks.items() if check.visibility == "visible"}
+    texts = {target / name: (assignment.folder / name).read_bytes()
+             for name in ("assignment.toml", "README.md") if (assignment.folder / name).is_file()}
+    for name, text in visible_checks(assignment.checks_dir, visible).items():
+        texts[target / "checks" / name] = text.encode("utf-8")
     if target.exists():
         for old in target.rglob("*"):
-            if old.is_file() and old not in wanted:
+            if old.is_file() and old not in texts:
                 old.unlink()
-    written = []
-    for source in sources:
-        if source.is_file():
-            copy = target / source.relative_to(assignment.folder)
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(source.read_bytes())
-            written.append(copy)
-    return written
+    for path, data in texts.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return list(texts)

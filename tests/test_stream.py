@@ -444,7 +444,7 @@ def in_judge(source: str) -> dict:
 
 
 def least_squares(rng, sets=4, n=6, d=3):
-    from grader.surfaces import LeastSquares
+    from grader.testing.surfaces import LeastSquares
 
     return LeastSquares(rng.normal(size=(sets, n, d)), rng.normal(size=(sets, n))), rng.normal(size=(sets, d))
 

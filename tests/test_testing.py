@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from grader.spec import Tolerance
-from grader.testing import _ORACLE, assert_close, assert_each_close, torch_trajectory
+from grader.testing import assert_close, assert_each_close, torch_trajectory
+from grader.testing._memo import ORACLE as _ORACLE
 
 TOL = Tolerance(rtol=1e-9, atol=1e-13)
 
@@ -93,7 +94,8 @@ def test_the_judge_remembers_its_own_runs_of_the_demonstrations():
     once, with the same final θ and drawn path each time, recomputed when an input changes, never
     remembered for a function with a closure, and safe from a caller that edits what it got?"""
     from grader.sandbox.objectives import rastrigin_grad, rosenbrock_grad
-    from grader.testing import _RUNS, run_optimizer
+    from grader.testing import run_optimizer
+    from grader.testing._memo import RUNS as _RUNS
 
     _RUNS.clear()
     CALLS.clear()
@@ -175,7 +177,7 @@ def test_torch_trajectories_are_kept_between_runs(tmp_path, monkeypatch):
     in-memory cache) read it back without running torch, is a changed input or a changed global a
     new file, is a factory that names a global of unknown identity never stored, and is a damaged
     file recomputed?"""
-    import grader.testing as testing
+    from grader.testing import _memo
 
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     theta0, grads = np.array([1.0, -2.0]), [np.array([0.5, 0.25]), np.array([-1.0, 2.0])]
@@ -184,9 +186,9 @@ def test_torch_trajectories_are_kept_between_runs(tmp_path, monkeypatch):
     stored = list((tmp_path / "oracle").glob("*.npy"))
     assert len(stored) == 1
 
-    real = testing._torch_trajectory
+    real = _memo.torch_trajectory_now
     ran = []
-    monkeypatch.setattr(testing, "_torch_trajectory", lambda *a: ran.append(1) or real(*a))
+    monkeypatch.setattr(_memo, "torch_trajectory_now", lambda *a: ran.append(1) or real(*a))
     _ORACLE.clear()
     again = torch_trajectory(lambda ps: torch.optim.Adam(ps, lr=LR), theta0, grads)
     assert ran == [] and all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))

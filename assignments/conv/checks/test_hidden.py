@@ -13,8 +13,7 @@ import time
 
 import numpy as np
 
-from grader.errors import StudentTimeout
-from grader.testing import BadResult, as_array, assert_close, load_sibling
+from grader.testing import BadResult, StudentTimeout, as_array, assert_close, load_sibling
 
 common = load_sibling(__file__, "common")
 pair = common.pair

@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 
-from grader.errors import BadResult, StudentFault
-from grader.testing import as_array, as_float, load_sibling
+from grader.testing import BadResult, StudentFault, as_array, as_float, load_sibling
 
 common = load_sibling(__file__, "common")
 

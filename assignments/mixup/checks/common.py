@@ -19,9 +19,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from grader.spec import Tolerance
 from grader.testing import (
     BadResult,
+    Tolerance,
     as_array,
     as_float,
     assert_close,

@@ -9,13 +9,12 @@ from contextlib import closing
 
 import numpy as np
 
-from grader import figures
-from grader.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
 from grader.testing import (
     as_float,
     as_step,
     assert_close,
     assert_results_close,
+    figures,
     load_mistakes,
     load_sibling,
     run_optimizer,
@@ -23,6 +22,7 @@ from grader.testing import (
     start_trajectory,
     trajectory_check,
 )
+from grader.testing.surfaces import LinearRegression, rastrigin, rastrigin_grad, rosenbrock, rosenbrock_grad
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)

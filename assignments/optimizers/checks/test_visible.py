@@ -10,8 +10,8 @@ from contextlib import closing
 import numpy as np
 import pytest
 
-from grader.errors import StudentError
 from grader.testing import (
+    StudentError,
     as_float,
     as_step,
     assert_close,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial.legendre import legvander
 
-from grader.surfaces import LeastSquares, LinearRegression, rastrigin_grad, rosenbrock_grad
 from grader.testing import (
     as_array,
     as_float,
@@ -20,6 +19,7 @@ from grader.testing import (
     start_steps,
     trajectory_check,
 )
+from grader.testing.surfaces import LeastSquares, LinearRegression, rastrigin_grad, rosenbrock_grad
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)

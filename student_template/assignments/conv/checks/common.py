@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import load_mistakes, load_sibling, matching_mistake, one_by_one  # noqa: F401 - one_by_one: shared
+from grader.testing import load_mistakes, matching_mistake, one_by_one  # noqa: F401 - the checks use them as <module>.<name>
 
 mistakes = load_mistakes(__file__)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.errors import StudentError
 from grader.testing import (
     BadResult,
+    StudentError,
     as_array,
     as_float,
     assert_close,

@@ -11,9 +11,18 @@ import math
 
 import numpy as np
 
-from grader import figures
-from grader.errors import BadResult, StudentFault
-from grader.testing import as_array, as_float, expect_raises, lazy_torch, load_sibling, normality, oracle
+from grader.testing import (
+    BadResult,
+    StudentFault,
+    as_array,
+    as_float,
+    expect_raises,
+    figures,
+    lazy_torch,
+    load_sibling,
+    normality,
+    oracle,
+)
 
 common = load_sibling(__file__, "common")
 torch = lazy_torch()  # imported only when an oracle's value is not in the cache yet

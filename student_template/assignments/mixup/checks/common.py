@@ -15,13 +15,11 @@ not a package, and this file is not a check).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 
-from grader.spec import Tolerance
 from grader.testing import (
     BadResult,
+    Tolerance,
     as_array,
     as_float,
     assert_close,
@@ -167,18 +165,3 @@ def check_mixture(got: np.ndarray, expected: np.ndarray, v: np.ndarray, lam: flo
                                  f"lam than the one returned: draw one lam and use it for x and y alike")
     assert_close(got, expected, tol, f"{what}: {name}_mix should be lam {name} + (1 - lam) {name}[perm]",
                  reveal=reveal)
-
-
-#: Calls per request in ``values``. A request's decoded arguments stay alive in the worker until it ends (about
-#: 6 objects the garbage collector tracks per call). Measured: the 150 calls of the generalization check in one
-#: request set off the worker's first full collection, which walks the whole heap it inherited from the fork
-#: server (torch's) and costs about 80 ms a submission; in requests of 50 they do not.
-REQUEST_CALLS = 50
-
-
-def values(function, arguments: list[tuple]) -> Iterator:
-    """``function(*args)`` for each ``args`` of ``arguments`` (``function`` is a student's, ``student.mixup``), in
-    requests of at most ``REQUEST_CALLS`` calls, handed out one by one as ``one_by_one`` does; a request is
-    sent once the values of the one before have all been taken."""
-    for start in range(0, len(arguments), REQUEST_CALLS):
-        yield from one_by_one(function.stream([(args, {}) for args in arguments[start:start + REQUEST_CALLS]]))

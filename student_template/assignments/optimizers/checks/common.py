@@ -4,5 +4,4 @@
 from __future__ import annotations
 
 # The checks call these as common.<name>; they live in grader.testing, shared with the other assignments.
-from grader.testing import forced_hint, hint_on_failure, one_by_one, own_path_hint  # noqa: F401
-
+from grader.testing import hint_on_failure, one_by_one, own_path_hint  # noqa: F401 - the checks use them as <module>.<name>

@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
-from grader.testing import (  # noqa: F401 - all but as_array: the checks call them as common.<name>
-    as_array,
-    forced_hint,
-    hint_on_failure,
-    one_by_one,
-    own_path_hint,
-    value_hint,
-)
+from grader.testing import as_array, hint_on_failure, one_by_one, own_path_hint, value_hint  # noqa: F401 - the checks use them as <module>.<name>
 
 SGD_RESULT = "sgd_weight_decay's result (the new theta alone: it keeps no state)"
 

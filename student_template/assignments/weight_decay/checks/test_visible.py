@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.surfaces import rosenbrock_grad
 from grader.testing import (
     as_array,
     as_float,
@@ -30,6 +29,7 @@ from grader.testing import (
     torch_trajectory,
     trajectory_check,
 )
+from grader.testing.surfaces import rosenbrock_grad
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)

@@ -1,0 +1,96 @@
+"""Hints that name a known mistake ("your values match ..."): the mistake catalogue's wrong versions run on
+the student's inputs, only after a comparison failed, and matched within the spec's ``mistake`` tolerance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+
+from grader.errors import BadResult
+from grader.spec import Tolerance
+from grader.testing.compare import all_close
+from grader.testing.values import as_array
+
+
+def matching_mistake(actual, candidates: Mapping[str, object], tol: Tolerance) -> str | None:
+    """For a check that computes known wrong answers itself: the description of the first candidate
+    value (``{"the sum over the batch instead of the mean": wrong_value, ...}``) that ``actual``
+    matches within ``tol``, as "your values match <description>", or ``None``. Append it to the
+    check's message: it names a kind of mistake, never a number."""
+    try:
+        actual = as_array(actual, "value")
+    except BadResult:
+        return None
+    for description, value in candidates.items():
+        expected = np.asarray(value, dtype=np.float64)
+        if expected.shape == actual.shape and all_close([actual], [expected], tol):
+            return f"your values match {description}"
+    return None
+
+
+@contextmanager
+def hint_on_failure(hint: Callable[..., str | None], /, *args, **kwargs) -> Iterator[None]:
+    """A failed comparison inside the block gets ``hint(*args, **kwargs)`` ("your values match ...")
+    appended to its message; ``hint`` runs only then, so a passing check never computes the known mistakes."""
+    try:
+        yield
+    except AssertionError as exc:
+        found = hint(*args, **kwargs)
+        if found is None:
+            raise
+        raise AssertionError(f"{exc}; {found}") from None
+
+
+def value_hint(mistakes: Mapping[str, Callable], got, args: tuple, tol: Tolerance) -> str | None:
+    """The first known mistake (``{description: wrong function}``) whose value on the student's arguments
+    ``args`` is the student's ``got``, as "your values match <its description>"."""
+    candidates = {}
+    for description, wrong in mistakes.items():
+        try:
+            candidates[description] = wrong(*args)
+        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
+            continue
+    return matching_mistake(got, candidates, tol)
+
+
+def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], thetas: Sequence[np.ndarray],
+                grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
+    """The first known mistake (a wrong optimizer step) that, given θ from ``thetas`` and the gradient from
+    ``grads`` at each call (teacher-forced, as the student's calls were) and its own state, returns every θ
+    in ``got``."""
+    def forced(wrong):
+        state, out = {}, []
+        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
+            value, state = wrong(theta, g, state, *args, **hyper)
+            out.append(value)
+        return out
+
+    return _first_match(mistakes, got, forced, tol)
+
+
+def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], theta0: np.ndarray,
+                  grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
+    """The first known mistake that, walking from ``theta0`` on its own θ and state and fed ``grads`` (as
+    the student's steps were), returns every θ in ``got``."""
+    def walk(wrong):
+        theta, state, out = theta0, {}, []
+        for g in grads[:len(got)]:
+            theta, state = wrong(theta, g, state, *args, **hyper)
+            out.append(theta)
+        return out
+
+    return _first_match(mistakes, got, walk, tol)
+
+
+def _first_match(mistakes: Mapping[str, Callable], got: Sequence, steps_of: Callable, tol: Tolerance) -> str | None:
+    if not len(got):
+        return None
+    candidates = {}
+    for description, wrong in mistakes.items():
+        try:
+            candidates[description] = np.stack([np.asarray(x, dtype=np.float64) for x in steps_of(wrong)])
+        except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
+            continue
+    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
