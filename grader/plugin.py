@@ -18,6 +18,7 @@ import traceback
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +32,7 @@ from grader.sandbox.proxy import Student
 
 HIDDEN_ONLY_FIXTURES = ("reference", "reference_of", "rng")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\b\d+[eE][-+]?\d+")
+_ANY_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")  # not the 2 of conv2d
 
 
 def check_name(item: pytest.Item) -> str:
@@ -56,6 +58,7 @@ class JudgePlugin:
     secret: bytes
     driver: Callable[[RunChecks], None]  # called once, in the session, with the function that grades one submission
     visible_only: bool = False
+    explain: bool = False  # an internal error's message says what it is (the reference's preflight; never a student's)
     student: Student | None = None  # the submission being graded, and its id
     submission: str = ""
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
@@ -195,13 +198,23 @@ class JudgePlugin:
         if isinstance(exc, StudentFault):
             message = str(exc)
             return exc.status, _NUMBER.sub("…", message) if hidden else message
-        if isinstance(exc, AssertionError):
-            return "failed", str(exc) or "the check failed"
-        if isinstance(exc, pytest.fail.Exception):
-            return "failed", exc.msg or "the check failed"
+        if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+            message = (exc.msg if isinstance(exc, pytest.fail.Exception) else str(exc)) or "the check failed"
+            if hidden and item.get_closest_marker("safe_messages") is None:
+                # Its author has not vouched for its messages: a number in one may be a secret input or an
+                # expected value (``assert got == want, f"expected {want}"``), so none is shown.
+                return "failed", _ANY_NUMBER.sub("…", message)
+            return "failed", message
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.internal_errors.append(f"{item.nodeid}: {detail}")
         print(f"grader: internal error in check {item.nodeid}:\n{detail}", file=sys.stderr)
+        if self.explain:  # the instructor's mistake, for the instructor: the exception and where the check raised it
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(str(self.assignment.folder))]
+            where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+            if isinstance(exc, pytest.FixtureLookupError):
+                return "error", (f"the check asks for a fixture {exc.argname!r}, which does not exist (the judge's are "
+                                 "student, reference, reference_of, rng, public_rng and spec)")
+            return "error", f"the grader failed inside this check{where}: {type(exc).__name__}: {exc}"
         return "error", f"the grader failed inside this check ({type(exc).__name__}); please tell the course staff"
 
     # ------------------------------------------------------------------------------- results

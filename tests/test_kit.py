@@ -19,7 +19,7 @@ PUBLIC = {
     "trajectory_check", "start_trajectory", "run_optimizer", "start_optimizer", "start_steps", "start_output_descent",
     "oracle", "oracle_step", "torch_trajectory", "lazy_torch",
     "hint_on_failure", "value_hint", "forced_hint", "own_path_hint", "matching_mistake",
-    "load_sibling", "load_mistakes",
+    "load_sibling", "load_mistakes", "safe_messages",
     "figures", "surfaces",
     "BadResult", "StudentFault", "StudentError", "StudentTimeout", "Tolerance",
 }

@@ -13,7 +13,7 @@ shown only when ``reveal=True``, which visible checks may pass. ``docs/authoring
   ``start_optimizer``, ``start_steps``, ``start_output_descent``
 * oracles: ``oracle``, ``oracle_step``, ``torch_trajectory``, ``lazy_torch``
 * hints: ``hint_on_failure``, ``value_hint``, ``forced_hint``, ``own_path_hint``, ``matching_mistake``
-* the checks folder: ``load_sibling``, ``load_mistakes``
+* the checks folder: ``load_sibling``, ``load_mistakes``; the mark ``safe_messages``
 * pictures and surfaces: the modules ``figures`` (``figures.add``) and ``surfaces``
 * what a check raises or catches: ``BadResult``, ``StudentFault``, ``StudentError``, ``StudentTimeout``;
   the spec's ``Tolerance``
@@ -28,6 +28,7 @@ from grader.testing.compare import assert_close, assert_each_close, assert_resul
 from grader.testing.gradients import numerical_grad
 from grader.testing.hints import forced_hint, hint_on_failure, matching_mistake, own_path_hint, value_hint
 from grader.testing.loading import load_mistakes, load_sibling
+from grader.testing.marks import safe_messages
 from grader.testing.oracles import lazy_torch, oracle, oracle_step, torch_trajectory
 from grader.testing.stats import normality
 from grader.testing.training import start_output_descent, start_steps
@@ -49,8 +50,8 @@ __all__ = [
     "oracle", "oracle_step", "torch_trajectory", "lazy_torch",
     # hints
     "hint_on_failure", "value_hint", "forced_hint", "own_path_hint", "matching_mistake",
-    # the checks folder
-    "load_sibling", "load_mistakes",
+    # the checks folder, and marks
+    "load_sibling", "load_mistakes", "safe_messages",
     # pictures and surfaces
     "figures", "surfaces",
     # errors and tolerances

@@ -17,8 +17,13 @@ from grader.testing import (
     load_sibling,
     numerical_grad,
     relative_error,
+    safe_messages,
     start_output_descent,
 )
+
+# Read for hidden values: these checks' messages name steps, elements, counts, relative errors and the
+# student's own values, never a secret input or an expected number (the kit's helpers with reveal=False).
+pytestmark = safe_messages
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)

@@ -9,7 +9,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from grader.testing import load_mistakes, load_sibling, matching_mistake
+from grader.testing import load_mistakes, load_sibling, matching_mistake, safe_messages
+
+# Read for hidden values: these checks' messages name steps, elements, counts, relative errors and the
+# student's own values, never a secret input or an expected number (the kit's helpers with reveal=False).
+pytestmark = safe_messages
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)

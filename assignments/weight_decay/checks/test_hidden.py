@@ -16,10 +16,15 @@ from grader.testing import (
     assert_close,
     load_mistakes,
     load_sibling,
+    safe_messages,
     start_steps,
     trajectory_check,
 )
 from grader.testing.surfaces import LeastSquares, LinearRegression, rastrigin_grad, rosenbrock_grad
+
+# Read for hidden values: these checks' messages name steps, elements, counts, relative errors and the
+# student's own values, never a secret input or an expected number (the kit's helpers with reveal=False).
+pytestmark = safe_messages
 
 common = load_sibling(__file__, "common")
 mistakes = load_mistakes(__file__)
