@@ -29,10 +29,12 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.course import Assignment, course_root, course_secret, load_assignment
+from grader.errors import SpecError
 from grader.exports import write_all, write_html, write_page
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, exclusive, fingerprint, problem_fingerprint
-from grader.pool import Settings, default_workers, grade_local
+from grader.pool import Settings, default_workers, grade_apart, grade_local
+from grader.preflight import reference_problem
 from grader.report import Report, write_report
 from grader.sandbox import forkserver, isolation
 from grader.submission import check_exists, discover, mention
@@ -85,6 +87,10 @@ def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path,
         if skipped:
             console.print(Text(f"{skipped} of {len(jobs)} submissions already graded and unchanged "
                                "(--regrade grades them again)", style="dim"))
+        if todo:  # the instructor's mistake stops the batch here, not in a report of errors per student
+            problem = reference_problem(task, task_fp, lambda jobs: grade_apart(settings, jobs))
+            if problem:
+                raise SpecError(problem)
         sources = {j.submission: str(j.path) for j in todo}
         drawn: set[str] = set()  # pages the judges drew as they graded
 

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     whole.add_argument("dirs", type=Path, nargs="+", metavar="DIR", help="folders `grader grade --out` wrote")
     whole.add_argument("--out", type=Path, default=Path("course"), help="where to write (default: ./course)")
 
+    ready = sub.add_parser("check-assignment", help="grade the reference and the stub of an assignment and name "
+                           "every instructor's mistake, before a student is graded")
+    ready.add_argument("assignment")
+    ready.add_argument("--no-sandbox", action="store_true", help="run them unconfined (a machine without namespaces)")
     assign = sub.add_parser("assign", help="generate student_template/ (stubs and notebooks) from the references")
     assign.add_argument("--out", type=Path, help="output folder (default: <course>/student_template)")
     return parser
@@ -138,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "export":
             return _export(args)
+        if args.command == "check-assignment":
+            return _check_assignment(args)
         if args.command == "assign":
             from grader.assign import generate
             from grader.course import course_root
@@ -160,6 +166,25 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
+
+
+def _check_assignment(args) -> int:
+    """``grader check-assignment NAME``: 0 when the assignment is ready to grade a class, else 1 and each problem."""
+    from grader.course import course_root, course_secret, load_assignment
+    from grader.pool import Settings, grade_apart
+    from grader.preflight import problems
+
+    root = course_root(args.course)
+    task = load_assignment(args.assignment, root)
+    settings = Settings(task.name, str(root), not args.no_sandbox, course_secret(root), True)
+    found = problems(task, lambda jobs: grade_apart(settings, jobs))
+    for problem in found:
+        print(f"{task.name}: {problem}")
+    if found:
+        return 1
+    print(f"{task.name}: ready: the spec loads, {len(task.spec.checks)} checks add up to 100 points, the reference "
+          "passes every check and the stub none")
+    return 0
 
 
 def _below(reports, percent: float | None) -> int:

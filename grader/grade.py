@@ -53,7 +53,7 @@ def grade_submission(assignment: Assignment, path: Path, submission: str, *, vis
 
 def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callable[[Report], None], *,
                  visible_only: bool = False, secret: bytes | None = None, isolation: Isolation | None = None,
-                 prestart_torch: bool = False, prestart_light: bool = True) -> None:
+                 prestart_torch: bool = False, prestart_light: bool = True, explain: bool = False) -> None:
     """Grade each job in turn in one pytest session, handing each report to ``on_report`` as it is done.
     ``prestart_torch``: start the fork server with torch now too (some submission mentions torch);
     ``prestart_light``: the one without torch (unless no submission will need it). Either starts on
@@ -84,7 +84,7 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
             on_report(report)
         forkserver.settle_all()  # the last child is gone when the stream returns
 
-    run_checks(assignment, JudgePlugin(assignment, secret, driver, visible_only=visible_only))
+    run_checks(assignment, JudgePlugin(assignment, secret, driver, visible_only=visible_only, explain=explain))
 
 
 def _freeze_heap() -> None:

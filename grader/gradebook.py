@@ -92,13 +92,32 @@ def problem_fingerprint(problem: str) -> str:
 
 
 def assignment_fingerprint(assignment: Assignment) -> str:
-    """sha256 over what decides a grade besides the submission: the spec, the check files, the reference."""
+    """sha256 over what decides a grade besides the submission: the spec, the check files, every reference of
+    the course (a check may call another assignment's: ``reference_of``), the kit the checks import
+    (``grader.testing`` and what it builds on: the surfaces, figures, spec and errors), and the versions of
+    NumPy and torch. Editing any of them regrades the class on the next run."""
     digest = hashlib.sha256()
-    files = [assignment.folder / "assignment.toml", assignment.reference_path,
-             *sorted(assignment.checks_dir.glob("*.py"))]
+    grader_dir = Path(__file__).resolve().parent
+    files = [assignment.folder / "assignment.toml", *sorted(assignment.checks_dir.glob("*.py")),
+             *sorted((assignment.course / "reference").glob("*.py")),
+             *sorted((grader_dir / "testing").glob("*.py")),
+             *(grader_dir / name for name in ("figures.py", "spec.py", "errors.py", "sandbox/objectives.py"))]
+    if assignment.reference_path not in files:
+        files.insert(1, assignment.reference_path)
     for file in files:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        digest.update(str(file.relative_to(file.parent.parent)).encode() + b"\0" + file.read_bytes() + b"\0")
+    for package in ("numpy", "torch"):
+        digest.update(f"{package} {_version(package)}\0".encode())
     return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
 
 
 LOCK_NAME = ".grader.lock"

@@ -15,6 +15,7 @@ None of them imports torch unless a check needs it (an oracle not remembered yet
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -26,6 +27,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
 from grader.course import Assignment, load_assignment
+from grader.errors import SpecError
 from grader.grade import Job, failed_report, grade_stream
 from grader.report import Report
 from grader.sandbox import forkserver
@@ -44,6 +46,7 @@ class Settings:
     sandbox: bool
     secret: bytes
     torch: bool = True  # some submission mentions torch: start the fork server with torch ahead
+    explain: bool = False  # internal errors say what they are: for the reference's preflight, never a class
 
     def load(self) -> tuple[Assignment, Isolation]:
         task = load_assignment(self.assignment, Path(self.course))
@@ -116,6 +119,15 @@ def grade_local(settings: Settings, jobs: list[Job], on_report: Callable[[Report
     _Pool(settings, jobs, on_report, min(workers, len(jobs)), on_page).run()
 
 
+def grade_apart(settings: Settings, jobs: list[Job]) -> list[Report]:
+    """The reports of ``jobs``, in order, graded by one judge process of their own (this process imports
+    no check, and starts no fork server that a later pool's judges would inherit)."""
+    reports: dict[str, Report] = {}
+    settings = dataclasses.replace(settings, explain=True)  # the reference's and the stub's errors, for the instructor
+    _Pool(settings, jobs, lambda report: reports.__setitem__(report.submission, report), 1).run()
+    return [reports[job.submission] for job in jobs]
+
+
 def draw_page(report: Report) -> str | None:
     """``report.html``'s text for ``report`` (``grader.html``), or ``None`` if drawing it failed."""
     from grader.html import render
@@ -135,6 +147,7 @@ class _Pool:
         self.settings, self.on_report, self.workers, self.on_page = settings, on_report, workers, on_page
         self.queue = list(reversed(jobs))  # pop() from the end: jobs go out in the given order
         self.tries: dict[str, int] = {}
+        self.startup_failures = 0
         self.judges: dict[Connection, tuple[multiprocessing.Process, Job | None]] = {}
         self.finished: list[multiprocessing.Process] = []
         self.context = multiprocessing.get_context("fork")  # judges inherit the imports; see single_threaded_torch
@@ -178,6 +191,8 @@ class _Pool:
         if kind == "report":
             self.on_report(Report.model_validate_json(payload))
             self.judges[conn] = (process, None)
+        elif kind == "spec-error":  # the instructor's mistake (a check file that does not load): the batch stops
+            raise SpecError(payload)
         elif kind == "page" and self.on_page is not None:
             self.on_page(*payload)
         elif kind == "next":
@@ -193,7 +208,12 @@ class _Pool:
         process, held = self.judges.pop(conn)
         process.join(1)
         conn.close()
-        if held is not None:
+        if held is None:  # died before it asked for a job, or between two: never a submission's doing
+            self.startup_failures += 1
+            if self.startup_failures > self.RETRIES:
+                raise SpecError(f"a judge process died before grading anything (exit code {process.exitcode}), "
+                                f"{self.startup_failures} times: see its error above")
+        else:
             tries = self.tries[held.submission] = self.tries.get(held.submission, 0) + 1
             if tries <= self.RETRIES:
                 self.queue.append(held)
@@ -211,7 +231,6 @@ def _judge_main(settings: Settings, conn: Connection, pages: bool = False) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us with SIGTERM
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up the fork server and temporary folders
     single_threaded_torch()
-    task, iso = settings.load()
 
     def jobs():
         while True:
@@ -228,7 +247,11 @@ def _judge_main(settings: Settings, conn: Connection, pages: bool = False) -> No
             conn.send(("page", (report.submission, page)))
 
     try:
-        grade_stream(task, jobs(), send, secret=settings.secret, isolation=iso, prestart_torch=settings.torch)
+        task, iso = settings.load()
+        grade_stream(task, jobs(), send, secret=settings.secret, isolation=iso, prestart_torch=settings.torch,
+                     explain=settings.explain)
+    except SpecError as exc:
+        conn.send(("spec-error", str(exc)))
     finally:  # a forked process exits without atexit: its fork servers' folders would stay in $TMPDIR
         forkserver.close_all()
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from grader.errors import SpecError
 
@@ -78,6 +78,7 @@ class AssignmentSpec(_Strict):
         default_factory=dict, description="other numbers checks read, e.g. a time budget or a loss threshold")
     checks: dict[str, Check] = Field(min_length=1)
     gradescope: Gradescope = Field(default_factory=Gradescope)
+    _source: str = PrivateAttr(default="")  # the file it was read from, for messages
 
     @model_validator(mode="after")
     def _functions_are_declared(self) -> AssignmentSpec:
@@ -99,14 +100,14 @@ class AssignmentSpec(_Strict):
         try:
             return self.tolerances[name]
         except KeyError:
-            raise SpecError(f"no tolerance {name!r} in [tolerances] of assignment {self.module!r}") from None
+            raise SpecError(f"no tolerance {name!r} in [tolerances] of {self._source or repr(self.module)}") from None
 
 
     def parameter(self, name: str):
         try:
             return self.parameters[name]
         except KeyError:
-            raise SpecError(f"no parameter {name!r} in [parameters] of assignment {self.module!r}") from None
+            raise SpecError(f"no parameter {name!r} in [parameters] of {self._source or repr(self.module)}") from None
 
 
 def load_spec(path: Path) -> AssignmentSpec:
@@ -116,9 +117,11 @@ def load_spec(path: Path) -> AssignmentSpec:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise SpecError(f"{path}: {exc}") from None
     try:
-        return AssignmentSpec.model_validate(data)
+        spec = AssignmentSpec.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise SpecError(f"{path}: key {where}: {first['msg']}{more}") from None
+    spec._source = str(path)
+    return spec
