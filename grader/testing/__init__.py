@@ -6,7 +6,7 @@ shown only when ``reveal=True``, which visible checks may pass. ``docs/authoring
 ``tests/test_kit.py`` pins this list, so a name leaves it only on purpose.
 
 * values: ``as_array``, ``as_float``, ``as_step``, ``relative_error``
-* comparisons: ``assert_close``, ``assert_each_close``, ``assert_results_close``, ``normality``
+* comparisons: ``assert_close``, ``assert_each_close``, ``assert_results_close``, ``is_close``, ``normality``
 * calls: ``one_by_one``, ``expect_raises``
 * numerical gradients: ``numerical_grad``
 * trajectories and training: ``trajectory_check``, ``start_trajectory``, ``run_optimizer``,
@@ -24,7 +24,7 @@ from grader.errors import BadResult, StudentError, StudentFault, StudentTimeout
 from grader.spec import Tolerance
 from grader.testing import surfaces
 from grader.testing.calls import expect_raises, one_by_one
-from grader.testing.compare import assert_close, assert_each_close, assert_results_close
+from grader.testing.compare import assert_close, assert_each_close, assert_results_close, is_close
 from grader.testing.gradients import numerical_grad
 from grader.testing.hints import forced_hint, hint_on_failure, matching_mistake, own_path_hint, value_hint
 from grader.testing.loading import load_mistakes, load_sibling
@@ -39,7 +39,7 @@ __all__ = [
     # values
     "as_array", "as_float", "as_step", "relative_error",
     # comparisons
-    "assert_close", "assert_each_close", "assert_results_close", "normality",
+    "assert_close", "assert_each_close", "assert_results_close", "is_close", "normality",
     # calls
     "one_by_one", "expect_raises",
     # numerical gradients

@@ -34,6 +34,17 @@ def assert_close(actual, expected, tol: Tolerance, what: str, *, reveal: bool = 
                              f"(tolerance {tol.rtol:g}){detail}; {int(bad.sum())} of {bad.size} elements are off")
 
 
+def is_close(actual, expected, tol: Tolerance) -> bool:
+    """Whether ``assert_close(actual, expected, tol, ...)`` would pass (the same shape; every element within
+    ``tol``; NaN, or an infinity where a number is expected, never close), without building a message: for a
+    check that tries alternatives, such as which known mistake a student's values match."""
+    a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        return not bool((_off(a, e, tol) | (~np.isfinite(a) & np.isfinite(e))).any())
+
+
 def _off(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
     """Elementwise: out of tolerance (NaN is never close; equal infinities are)."""
     with np.errstate(invalid="ignore", over="ignore"):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from grader.testing import _memo
+import grader.testing._memo as _memo
 
 
 def lazy_torch():

@@ -9,10 +9,10 @@ from contextlib import closing
 
 import numpy as np
 
+import grader.testing._memo as _memo
 from grader.errors import BadResult, StudentFault
 from grader.sandbox.objectives import GRADIENTS
 from grader.spec import Tolerance
-from grader.testing import _memo
 from grader.testing.compare import assert_each_close
 from grader.testing.hints import forced_hint
 from grader.testing.values import as_step

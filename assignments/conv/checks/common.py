@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import load_mistakes, load_sibling, matching_mistake, one_by_one  # noqa: F401 - one_by_one: shared
+from grader.testing import (  # noqa: F401 - one_by_one: shared
+    BadResult,
+    as_array,
+    assert_close,
+    load_mistakes,
+    load_sibling,
+    matching_mistake,
+    one_by_one,
+)
 
 mistakes = load_mistakes(__file__)
 
@@ -115,3 +123,56 @@ def matching_mistakes(mistakes, got: np.ndarray, expected_shape: tuple, tol) -> 
 
 
 # ------------------------------------------------------------------------ calls in one round trip
+
+
+AXES = ("N (images)", "F (filters)", "H' (rows)", "W' (columns)")
+
+
+def shape_problem(got: tuple, expected: tuple) -> str:
+    """How two output shapes differ, without their sizes."""
+    if len(got) != 4:
+        return f"the output has {len(got)} dimensions; it should have 4, (N, F, H', W')"
+    parts = [f"{AXES[i]} is {abs(g - e)} too {'large' if g > e else 'small'}"
+             for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
+    return "the output has the wrong shape: " + ", ".join(parts)
+
+
+def explain_mistakes(conv, inputs: tuple, got: np.ndarray, expected: np.ndarray, spec) -> str:
+    """The catalogue's mistake the output matches ("; your values match ..."), else the other known ones,
+    computed with ``conv`` (torch's in a visible check, the reference's in a hidden one) on ``inputs``."""
+    hint = catalogue_hint(got, expected, inputs, spec.tolerance("mistake"))
+    if hint:
+        return f"; {hint}"
+    found = matching_mistakes(output_mistakes(conv, *inputs), got, expected.shape, spec.tolerance("mistake"))
+    return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
+
+
+def check_output(value, expected, conv, inputs: tuple, spec, what: str, *, reveal: bool = False) -> None:
+    """The output must have the expected shape and values; if not, name the known mistake it matches, computed
+    with ``conv`` on ``inputs``, the call's (x, w, b, stride, padding). ``reveal`` (visible checks): the
+    shapes and values themselves are shown; else only how they differ."""
+    got = as_array(value, f"{what}: the output")
+    if got.shape != expected.shape:
+        problem = (f"{what}: the output has shape {got.shape}, expected {expected.shape}" if reveal
+                   else f"{what}: {shape_problem(got.shape, expected.shape)}")
+    else:
+        try:
+            assert_close(got, expected, spec.tolerance("forward"), what, reveal=reveal)
+            return
+        except AssertionError as exc:
+            problem = str(exc)
+    raise AssertionError(problem + explain_mistakes(conv, inputs, got, expected, spec))
+
+
+def as_sizes(value, what: str, *, reveal: bool = False) -> tuple[int, int]:
+    """conv2d_output_shape's result as a pair of ints; ``reveal`` (visible checks): the messages quote it."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise BadResult(f"{what} should return a pair (H', W')" + (f", got {value!r}" if reveal else ""))
+    for v in value:
+        if isinstance(v, float) and not v.is_integer():
+            raise BadResult(f"{what} returned {tuple(value)}: sizes are whole numbers; use floor division //" if reveal
+                            else f"{what} returned a size that is not a whole number; use floor division //")
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise BadResult(f"{what} returned {tuple(value)}: the sizes should be ints (a shape for np.zeros)" if reveal
+                            else f"{what} should return the sizes as ints (a shape for np.zeros)")
+    return int(value[0]), int(value[1])

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from grader.testing import BadResult, StudentTimeout, as_array, assert_close, load_sibling, safe_messages
+from grader.testing import StudentTimeout, load_sibling, safe_messages
 
 # Read for hidden values: these checks' messages name steps, elements, counts, relative errors and the
 # student's own values, never a secret input or an expected number (the kit's helpers with reveal=False).
@@ -26,54 +26,6 @@ pair = common.pair
 def ints(rng, low: int, high: int, size: int = 2) -> list[int]:
     """``size`` ints from low to high, both included."""
     return [int(v) for v in rng.integers(low, high + 1, size=size)]
-
-
-AXES = ("N (images)", "F (filters)", "H' (rows)", "W' (columns)")
-
-
-def shape_problem(got: tuple, expected: tuple) -> str:
-    """How two output shapes differ, without their sizes."""
-    if len(got) != 4:
-        return f"the output has {len(got)} dimensions; it should have 4, (N, F, H', W')"
-    parts = [f"{AXES[i]} is {abs(g - e)} too {'large' if g > e else 'small'}"
-             for i, (g, e) in enumerate(zip(got, expected, strict=True)) if g != e]
-    return "the output has the wrong shape: " + ", ".join(parts)
-
-
-def explain_mistakes(conv, inputs: tuple, got: np.ndarray, expected: np.ndarray, spec) -> str:
-    """The catalogue's mistake the output matches ("; your values match ..."), else the other known ones."""
-    hint = common.catalogue_hint(got, expected, inputs, spec.tolerance("mistake"))
-    if hint:
-        return f"; {hint}"
-    found = common.matching_mistakes(common.output_mistakes(conv, *inputs), got, expected.shape,
-                                     spec.tolerance("mistake"))
-    return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
-
-
-def check_output(value, expected, conv, inputs: tuple, spec, what: str) -> None:
-    """The output must have the expected shape and values; if not, name the known mistake it matches, computed
-    with ``conv`` (the reference) on ``inputs``, the call's (x, w, b, stride, padding)."""
-    got = as_array(value, f"{what}: the output")
-    if got.shape != expected.shape:
-        problem = f"{what}: {shape_problem(got.shape, expected.shape)}"
-    else:
-        try:
-            assert_close(got, expected, spec.tolerance("forward"), what)
-            return
-        except AssertionError as exc:
-            problem = str(exc)
-    raise AssertionError(problem + explain_mistakes(conv, inputs, got, expected, spec))
-
-
-def as_sizes(value, what: str) -> tuple[int, int]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise BadResult(f"{what} should return a pair (H', W')")
-    for v in value:
-        if isinstance(v, float) and not v.is_integer():
-            raise BadResult(f"{what} returned a size that is not a whole number; use floor division //")
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise BadResult(f"{what} should return the sizes as ints (a shape for np.zeros)")
-    return int(value[0]), int(value[1])
 
 
 # ------------------------------------------------------------------------ conv2d_output_shape
@@ -115,7 +67,7 @@ def test_output_shape_values(student, reference, rng):
     values = common.one_by_one(student.conv2d_output_shape.stream([(case[1:], {}) for case in cases]))
     for i, ((kind, h, w, kernel, stride, padding), value) in enumerate(zip(cases, values, strict=True), 1):
         what = f"conv2d_output_shape, case {i} of {len(cases)} ({kind})"
-        got = as_sizes(value, what)
+        got = common.as_sizes(value, what)
         expected = reference.conv2d_output_shape(h, w, kernel, stride, padding)
         if got != expected:
             mistake = next((m for m, sizes in common.size_mistakes(h, w, kernel, stride, padding) if sizes == got), None)
@@ -137,7 +89,7 @@ def run_cases(student, reference, rng, spec, cases) -> None:
     for i, ((kind, *_), (x, w, b, stride, padding), value) in enumerate(zip(cases, inputs, values, strict=True), 1):
         what = f"conv2d_forward, case {i} of {len(cases)} ({kind})"
         expected = reference.conv2d_forward(x, w, b, stride, padding)
-        check_output(value, expected, reference.conv2d_forward, (x, w, b, stride, padding), spec, what)
+        common.check_output(value, expected, reference.conv2d_forward, (x, w, b, stride, padding), spec, what)
 
 
 def batch(rng) -> tuple[int, int, int]:
@@ -241,10 +193,10 @@ def test_speed(student, reference, rng, spec):
         raise AssertionError(f"the first {m} images alone took {probe.seconds:.2f} s, more than "
                              f"the whole batch may take. " + explain(probe.seconds, before))
     # Credit goes to a correct output only: a wrong one on the first images fails here, without timing the batch.
-    check_output(probe.value, reference.conv2d_forward(x[:m], w, b, 1, k // 2), reference.conv2d_forward,
-                 (x[:m], w, b, 1, k // 2), spec,
-                 f"the speed check is credited for a correct output only; conv2d_forward on the first {m} images of "
-                 f"{setting}")
+    common.check_output(probe.value, reference.conv2d_forward(x[:m], w, b, 1, k // 2), reference.conv2d_forward,
+                        (x[:m], w, b, 1, k // 2), spec,
+                        f"the speed check is credited for a correct output only; conv2d_forward on the first {m} images of "
+                        f"{setting}")
     # Then half the batch, stopped at the whole batch's budget: a loop over output positions is past it there,
     # so it fails in the budget's time instead of running to twice the budget on the whole batch.
     half = p("speed_half_batch")
@@ -271,8 +223,8 @@ def test_speed(student, reference, rng, spec):
             raise AssertionError(explain(f"more than {cut:.2f} s (stopped there)", reference_time)) from None
         reference_time = max(reference_time, reference_seconds())
         if not checked:
-            check_output(result.value, expected, reference.conv2d_forward, (x, w, b, 1, k // 2), spec,
-                         f"the speed check is credited for a correct output only; conv2d_forward on {setting}")
+            common.check_output(result.value, expected, reference.conv2d_forward, (x, w, b, 1, k // 2), spec,
+                                f"the speed check is credited for a correct output only; conv2d_forward on {setting}")
             checked = True
         best = result.seconds if best is None else min(best, result.seconds)
         if best <= budget(reference_time) or best > 2 * budget(reference_time):

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from grader.testing import BadResult, StudentFault, as_array, as_float, load_sibling, safe_messages
+from grader.testing import BadResult, StudentFault, as_array, as_float, is_close, load_sibling, safe_messages
 
 # Read for hidden values: these checks' messages name steps, elements, counts, relative errors and the
 # student's own values, never a secret input or an expected number (the kit's helpers with reveal=False).
@@ -23,11 +23,6 @@ common = load_sibling(__file__, "common")
 
 def seed_of(rng) -> int:
     return int(rng.integers(2**63))
-
-
-def close(got: np.ndarray, expected: np.ndarray, tol) -> bool:
-    with np.errstate(invalid="ignore"):
-        return bool(np.all(np.abs(got - expected) <= tol.atol + tol.rtol * np.maximum(np.abs(got), np.abs(expected))))
 
 
 def same_draws_rescaled(got: np.ndarray, expected: np.ndarray) -> bool:
@@ -89,7 +84,7 @@ def test_kaiming_normal_values(student, reference, rng, spec):
         got = as_array(value, where)
         if got.shape != expected.shape:
             raise AssertionError(f"{where} returned an array of another shape than the one it was given")
-        if close(got, expected, tol):
+        if is_close(got, expected, tol):
             continue
         if same_draws_rescaled(got, expected):
             try:
@@ -148,7 +143,7 @@ def test_init_mlp_values(student, reference, rng, spec):
         expected = reference.init_mlp(sizes, np.random.default_rng(seed))
         layers = as_layers(value, sizes, where)
         for j, ((w, _), (w_ref, _)) in enumerate(zip(layers, expected, strict=True), 1):
-            if close(w, w_ref, tol):
+            if is_close(w, w_ref, tol):
                 continue
             role = "the output layer, gain 1" if j == len(layers) else "a hidden layer feeding a ReLU, gain 2"
             if same_draws_rescaled(w, w_ref):

@@ -24,7 +24,7 @@ from grader.testing import (
     Tolerance,
     as_array,
     as_float,
-    assert_close,
+    is_close,
     one_by_one,  # noqa: F401 - shared with the other assignments' checks
 )
 
@@ -81,17 +81,12 @@ def unpack(value, x: np.ndarray, y: np.ndarray, what: str, *, draws: bool = True
     return x_mix, y_mix, lam, perm.astype(np.int64)
 
 
-def _close(a, b, tol: Tolerance) -> bool:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= tol.atol + tol.rtol * np.maximum(np.abs(a), np.abs(b))))
-
-
 def check_draws(lam: float, perm: np.ndarray, gen: np.random.Generator, alpha: float, tol: Tolerance,
                 what: str, *, reveal: bool = False) -> None:
     """λ and perm must be the contract's draws from ``gen``; if not, name the mistake they look like."""
     n = perm.shape[0]
     lam_e, perm_e = contract_draws(gen, alpha, n)
-    lam_ok, perm_ok = _close(lam, lam_e, tol), np.array_equal(perm, perm_e)
+    lam_ok, perm_ok = is_close(lam, lam_e, tol), np.array_equal(perm, perm_e)
     if lam_ok and perm_ok:
         return
     g = clone(gen)
@@ -107,7 +102,7 @@ def check_draws(lam: float, perm: np.ndarray, gen: np.random.Generator, alpha: f
     shown = f" (got lam = {lam!r}, expected {lam_e!r})" if reveal else ""
 
     if not lam_ok:
-        if np.array_equal(perm, perm_first) and _close(lam, lam_second, tol):
+        if np.array_equal(perm, perm_first) and is_close(lam, lam_second, tol):
             why = ("the permutation was drawn before lam: draw lam = rng.beta(alpha, alpha) FIRST, then "
                    "perm = rng.permutation(N); the same two draws in the other order give other numbers")
         elif np.array_equal(perm, perm_first):
@@ -116,10 +111,10 @@ def check_draws(lam: float, perm: np.ndarray, gen: np.random.Generator, alpha: f
         elif np.array_equal(perm, perm_after_uniform):
             why = ("lam looks like a uniform draw (rng.random() or rng.uniform()); mixup draws "
                    "lam = rng.beta(alpha, alpha)")
-        elif perm_ok and lam_e < 0.5 and _close(lam, 1.0 - lam_e, tol):
+        elif perm_ok and lam_e < 0.5 and is_close(lam, 1.0 - lam_e, tol):
             why = ("lam is 1 - (the draw), i.e. max(lam, 1 - lam) or the weight of x[perm]; mixup returns "
                    "lam = rng.beta(alpha, alpha) as drawn, the weight of x itself")
-        elif perm_ok and _close(lam, 1.0 - lam_e, tol):
+        elif perm_ok and is_close(lam, 1.0 - lam_e, tol):
             why = "lam is 1 - rng.beta(alpha, alpha): return the draw itself, the weight of x"
         elif perm_ok:
             why = "perm is right, but lam is not the value of rng.beta(alpha, alpha), the rng's first draw"
@@ -147,7 +142,7 @@ UNMIXED = {
 def check_mixture(got: np.ndarray, expected: np.ndarray, v: np.ndarray, lam: float, perm: np.ndarray,
                   tol: Tolerance, what: str, name: str, *, reveal: bool = False) -> None:
     """``got`` must equal ``expected`` (= λ v + (1 − λ) v[perm]); if not, name the mistake it looks like."""
-    if _close(got, expected, tol):
+    if is_close(got, expected, tol):
         return
     vp = v[perm]
     swapped = (1.0 - lam) * v + lam * vp
@@ -157,12 +152,12 @@ def check_mixture(got: np.ndarray, expected: np.ndarray, v: np.ndarray, lam: flo
         (v, UNMIXED[name]),
     ]
     for alternative, why in candidates:
-        if _close(got, alternative, tol) and not _close(alternative, expected, tol):
+        if is_close(got, alternative, tol) and not is_close(alternative, expected, tol):
             raise AssertionError(f"{what}: {why}")
     d = (v - vp).ravel()
     if d @ d > 0:
         other = float((got - vp).ravel() @ d / (d @ d))
-        if _close(got, vp + other * (v - vp), tol) and not _close(other, lam, tol):
+        if is_close(got, vp + other * (v - vp), tol) and not is_close(other, lam, tol):
             raise AssertionError(f"{what}: {name}_mix is a mixture of {name} and {name}[perm], but with another "
                                  f"lam than the one returned: draw one lam and use it for x and y alike")
     assert_close(got, expected, tol, f"{what}: {name}_mix should be lam {name} + (1 - lam) {name}[perm]",

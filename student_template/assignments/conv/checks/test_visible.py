@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.testing import BadResult, as_array, assert_close, expect_raises, lazy_torch, load_sibling, oracle
+from grader.testing import expect_raises, lazy_torch, load_sibling, oracle
 
 common = load_sibling(__file__, "common")
 pair = common.pair
@@ -29,43 +29,6 @@ def torch_output_shape(h, w, kernel, stride=1, padding=0) -> tuple[int, int]:
     (kh, kw) = pair(kernel)
     out = torch_conv(np.zeros((1, 1, h, w)), np.zeros((1, 1, kh, kw)), None, stride, padding)
     return out.shape[2], out.shape[3]
-
-
-def explain_mistakes(inputs: tuple, got: np.ndarray, expected: np.ndarray, spec) -> str:
-    """The catalogue's mistake the output matches ("; your values match ..."), else the other known ones."""
-    hint = common.catalogue_hint(got, expected, inputs, spec.tolerance("mistake"))
-    if hint:
-        return f"; {hint}"
-    found = common.matching_mistakes(common.output_mistakes(torch_conv, *inputs), got, expected.shape,
-                                     spec.tolerance("mistake"))
-    return "".join(f". {'Your output matches' if i == 0 else 'It also matches'} {what}" for i, what in enumerate(found))
-
-
-def check_output(value, expected, inputs: tuple, spec, what: str) -> None:
-    """The output must have the expected shape and values; if not, name the known mistake it matches, computed
-    on ``inputs``, the call's (x, w, b, stride, padding)."""
-    got = as_array(value, f"{what}: the output")
-    problem = None
-    if got.shape != expected.shape:
-        problem = f"{what}: the output has shape {got.shape}, expected {expected.shape}"
-    else:
-        try:
-            assert_close(got, expected, spec.tolerance("forward"), what, reveal=True)
-        except AssertionError as exc:
-            problem = str(exc)
-    if problem is not None:
-        raise AssertionError(problem + explain_mistakes(inputs, got, expected, spec))
-
-
-def as_sizes(value, what: str) -> tuple[int, int]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise BadResult(f"{what} should return a pair (H', W'), got {value!r}")
-    for v in value:
-        if isinstance(v, float) and not v.is_integer():
-            raise BadResult(f"{what} returned {tuple(value)}: sizes are whole numbers; use floor division //")
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise BadResult(f"{what} returned {tuple(value)}: the sizes should be ints (a shape for np.zeros)")
-    return int(value[0]), int(value[1])
 
 
 # ------------------------------------------------------------------------ conv2d_output_shape
@@ -113,7 +76,7 @@ def test_output_shape_matches_torch(student, public_rng):
     calls = [shape_call(*case) for case in cases]
     values = common.one_by_one(student.conv2d_output_shape.stream([(args, {}) for args, _ in calls]))
     for (h, w, kernel, stride, padding), (_, call), value in zip(cases, calls, values, strict=True):
-        got = as_sizes(value, call)
+        got = common.as_sizes(value, call, reveal=True)
         expected = torch_output_shape(h, w, kernel, 1 if stride is None else stride, 0 if padding is None else padding)
         if got != expected:
             mistake = next((what for what, sizes in common.size_mistakes(h, w, kernel, stride or 1, padding or 0)
@@ -194,8 +157,8 @@ def test_forward_matches_torch(student, public_rng, spec):
     results = common.one_by_one(student.stream("conv2d_forward", [(args, {}) for *_, args, _ in cases], echo=True))
     for (what, x, w, b, stride, padding, args, call), result in zip(cases, results, strict=True):
         expected = torch_conv(x, w, b, stride, padding)
-        check_output(result.value, expected, (x, w, b, stride, padding), spec,
-                     f"{what}: {call}")
+        common.check_output(result.value, expected, torch_conv, (x, w, b, stride, padding), spec,
+                            f"{what}: {call}", reveal=True)
         args_after = result.args_after[0]
         for name, old, new in zip(("x", "w", "b"), args[:3], args_after, strict=False):  # ours are as they were
             if old is not None and not np.array_equal(old, new):
