@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+import numpy as np
 
 from grader.errors import StudentError, StudentFault
 from grader.testing.values import kind_of
@@ -44,3 +46,22 @@ def one_by_one(results: Iterable) -> Iterator:
     yield from done
     if fault is not None:
         raise fault
+
+
+def assert_unchanged(fn: str, before: Mapping[str, object], after: Mapping[str, object], *, step: int | None = None,
+                     how: str = "") -> None:
+    """A student's function must leave its arguments as it got them. ``before``: copies of the arguments taken
+    before the call, by name; ``after``: the same arguments as the function left them (``student.call(...,
+    echo=True)`` hands them back as ``result.args_after``). An array must be unchanged; a dict (an optimizer's
+    state) must keep its keys and its values. The message names the function, the argument and the ``step``;
+    ``how`` says what to write instead ("theta - lr * g, not theta -= ...")."""
+    where = "" if step is None else f" at step {step}"
+    for name, old in before.items():
+        new = after[name]
+        if isinstance(old, dict):
+            if not isinstance(new, dict) or set(new) != set(old) or any(not np.array_equal(old[k], new[k]) for k in old):
+                raise AssertionError(f"{fn} changed the {name} dict it was given{where}; return a new dict instead "
+                                     "of updating the old one")
+        elif isinstance(old, np.ndarray) and not np.array_equal(old, new):
+            raise AssertionError(f"{fn} changed its argument {name} in place{where}; compute a new array instead"
+                                 + (f" ({how})" if how else ""))

@@ -24,6 +24,7 @@ from grader.testing import (
     Tolerance,
     as_array,
     as_float,
+    assert_close,
     is_close,
     one_by_one,  # noqa: F401 - shared with the other assignments' checks
 )

@@ -16,6 +16,7 @@ from grader.testing import (
     as_step,
     assert_close,
     assert_each_close,
+    assert_unchanged,
     lazy_torch,
     load_mistakes,
     load_sibling,
@@ -185,14 +186,9 @@ def test_purity(student, public_rng, spec):
         for t, (g, result) in enumerate(zip(grads, streams[fn], strict=False), 1):
             before = (theta.copy(), g.copy(), {k: np.copy(v) for k, v in state.items()})
             (theta_after, g_after, state_after, _), _ = result.args_after
-            for name, old, new in (("theta", before[0], theta_after), ("grad", before[1], g_after)):
-                if not np.array_equal(old, new):
-                    raise AssertionError(f"{fn} changed its argument {name} in place at step {t}; "
-                                         f"compute a new array instead (e.g. theta - lr * g, not theta -= ...)")
-            if set(state_after) != set(before[2]) or any(not np.array_equal(before[2][k], state_after[k])
-                                                          for k in before[2]):
-                raise AssertionError(f"{fn} changed the state dict it was given at step {t}; "
-                                     "return a new dict instead of updating the old one")
+            assert_unchanged(fn, dict(zip(("theta", "grad", "state"), before, strict=True)),
+                             {"theta": theta_after, "grad": g_after, "state": state_after}, step=t,
+                             how="e.g. theta - lr * g, not theta -= ...")
             theta, state = as_step(result.value, f"{fn} at step {t}", theta0.shape)
             walked.append(theta)
             with common.hint_on_failure(common.own_path_hint, mistakes.CATALOGUE[fn], walked, theta0, grads, tol, 0.1):

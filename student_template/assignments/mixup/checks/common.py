@@ -21,6 +21,7 @@ from grader.testing import (
     BadResult,
     Tolerance,
     as_array,
+    assert_close,
     as_float,
     is_close,
     one_by_one,  # noqa: F401 - shared with the other assignments' checks
