@@ -33,11 +33,12 @@ from grader.errors import SpecError
 from grader.exports import write_all, write_html, write_page
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, exclusive, fingerprint, problem_fingerprint
+from grader.intake import discover
 from grader.pool import Settings, default_workers, grade_apart, grade_local
 from grader.preflight import reference_problem
 from grader.report import Report, write_report
 from grader.sandbox import forkserver, isolation
-from grader.submission import check_exists, discover, mention
+from grader.submission import check_exists, mention
 
 TABLE_ROWS = 40  # a longer class gets its summary, not a row each
 

@@ -11,8 +11,9 @@ from rich.text import Text
 from grader.course import course_root, list_assignments, load_assignment
 from grader.errors import UsageError
 from grader.grade import grade_submission
+from grader.intake import submission_id
 from grader.sandbox.isolation import Isolation
-from grader.submission import check_gradeable, submission_id
+from grader.submission import check_gradeable
 
 STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "forbidden": "magenta"}
 

@@ -6,7 +6,7 @@ assignment, the total) and ``FOLDER/index.html``: the same table, sortable and f
 assignment's average and its most common misconceptions, with links to every assignment's class page
 and every student's report.
 
-A student is one row across assignments when the LMS numbered them the same (``submission.Origin``:
+A student is one row across assignments when the LMS numbered them the same (``intake.Origin``:
 the same Canvas user id or Moodle participant id), else when their ids are the same, ignoring case.
 A student with no submission for an assignment has an empty cell there, not a zero; the total adds
 what there is, out of every assignment's points.

@@ -32,7 +32,7 @@ JUDGE_INI = Path(__file__).with_name("judge.ini")
 @dataclass(frozen=True)
 class Job:
     """One submission to grade: where it is and its id (the name of its report folder); ``problem``, when
-    it is known before grading that it cannot be staged (``submission.Found.problem``), says why."""
+    it is known before grading that it cannot be staged (``intake.Found.problem``), says why."""
 
     path: Path
     submission: str

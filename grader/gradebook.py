@@ -26,8 +26,8 @@ from pathlib import Path
 from grader.course import Assignment
 from grader.errors import UsageError
 from grader.files import Tree, TreeError, kind_of
+from grader.intake import Origin
 from grader.report import Report
-from grader.submission import Origin
 
 MAX_FINGERPRINT_BYTES = 64 << 20  # a folder's file larger than this counts by its size
 
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS checks (
     message TEXT NOT NULL,
     PRIMARY KEY (assignment, submission, name)
 );
-CREATE TABLE IF NOT EXISTS students (     -- whom an LMS export named (submission.Origin), for grader.lms
+CREATE TABLE IF NOT EXISTS students (     -- whom an LMS export named (intake.Origin), for grader.lms
     assignment TEXT NOT NULL,
     submission TEXT NOT NULL,
     lms TEXT NOT NULL,                    -- canvas or moodle

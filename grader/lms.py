@@ -8,7 +8,7 @@ Each submission is matched to one student on the roster, most certain first:
 
 1. by the LMS's number for the student, which its submission export put in the file names the batch
    graded (Canvas's user id, the roster's ``ID``; Moodle's participant id, the roster's ``Participant N``):
-   the gradebook keeps them (``grader.submission.Origin``);
+   the gradebook keeps them (``grader.intake.Origin``);
 2. else by name: the name in the export's file name (Canvas's ``lastfirst``, Moodle's full name) or
    the submission id, against the roster's name, login and e-mail, compared without case, accents
    kept, anything but letters and digits ignored, and only when exactly one student on the roster
@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UsageError
+from grader.intake import Origin
 from grader.report import Report, write_atomic
-from grader.submission import Origin
 
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 MOODLE_IDENTIFIER = re.compile(r"^Participant\s+(\d+)$")

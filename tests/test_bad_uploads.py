@@ -23,7 +23,8 @@ import pytest
 from conftest import ROOT, TEST_SECRET
 
 from grader.files import Tree
-from grader.submission import MAX_ID_BYTES, StagingError, discover, safe_id, stage, unique_ids
+from grader.intake import MAX_ID_BYTES, discover, safe_id, unique_ids
+from grader.submission import StagingError, stage
 
 ALICE = (ROOT / "examples" / "optimizers" / "alice.py").read_text()
 REFERENCE = ROOT / "reference" / "optimizers.py"

@@ -17,8 +17,8 @@ from grader.classpage import catalogue, mask, misconceptions, render, unexplaine
 from grader.course import load_assignment
 from grader.coursepage import export as export_course
 from grader.gradebook import Gradebook
+from grader.intake import Origin
 from grader.report import CheckResult, Report
-from grader.submission import Origin
 
 TASK = load_assignment("optimizers", ROOT)
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"

@@ -13,7 +13,8 @@ from conftest import ROOT, TEST_SECRET
 
 from grader.batch import grade_all
 from grader.errors import UsageError
-from grader.submission import Found, StagingError, _read_submitters, discover, stage, unique_ids
+from grader.intake import Found, _read_submitters, discover, unique_ids
+from grader.submission import StagingError, stage
 
 MODULE = "def f():\n    return 1\n"
 EXAMPLES = ROOT / "examples" / "optimizers"
@@ -104,7 +105,7 @@ def test_unique_ids_keeps_the_first_and_suffixes_the_rest_even_past_a_taken_suff
 
 def test_a_canvas_folder_gives_lastfirst_ids_and_gathers_a_students_files(tmp_path, caplog):
     folder = canvas_class(tmp_path / "canvas")
-    with caplog.at_level(logging.INFO, logger="grader.submission"):
+    with caplog.at_level(logging.INFO, logger="grader.intake"):
         ids = found([folder], tmp_path / "work")
     assert set(ids) == {"doealice", "smithbob", "leecarol"}
     assert ids["doealice"] == folder / "doealice_12345_67890_optimizers.py"
@@ -138,7 +139,7 @@ def test_a_moodle_folder_gives_full_name_ids(tmp_path, caplog):
     write(folder / "Bob O'Stone_23456_assignsubmission_onlinetext_" / "onlinetext.html", "<p>hi</p>")
     carl = write(folder / "Carl_34567_assignsubmission_file_" / "deep" / "optimizers.py").parent.parent
     twin = write(folder / "Ada Lovelace_45678_assignsubmission_file_" / "optimizers.py").parent
-    with caplog.at_level(logging.WARNING, logger="grader.submission"):
+    with caplog.at_level(logging.WARNING, logger="grader.intake"):
         ids = found([folder], tmp_path / "work")
     assert ids == {"Ada_Lovelace": ada, "Ada_Lovelace-2": twin, "Bob_O_Stone": bob, "Carl": carl}
     staged = stage(bob, "optimizers", tmp_path / "bob")  # his folder's only file is a zip: it is opened
@@ -178,7 +179,7 @@ def test_a_folder_of_files_named_by_student(tmp_path, caplog):
     bob = zip_folder(write(tmp_path / "b" / "optimizers.py").parent, folder / "bob.zip")
     notebook = write(folder / "carol.ipynb", "{}")
     write(folder / "grading-notes.txt", "not a submission")
-    with caplog.at_level(logging.WARNING, logger="grader.submission"):
+    with caplog.at_level(logging.WARNING, logger="grader.intake"):
         assert found([folder], tmp_path / "work") == {"alice": alice, "bob": bob, "carol": notebook}
     assert "grading-notes.txt" in caplog.text
     with pytest.raises(StagingError, match="notebook"):
@@ -200,7 +201,7 @@ def test_a_canvas_zip_is_unpacked_into_the_workdir_and_reads_like_the_folder(tmp
     archive = zip_folder(canvas_class(tmp_path / "canvas"), tmp_path / "submissions.zip",
                          {"../../../escape.py": "never written", str(outside): "never written"})
     workdir = tmp_path / "work"
-    with caplog.at_level(logging.WARNING, logger="grader.submission"):
+    with caplog.at_level(logging.WARNING, logger="grader.intake"):
         ids = found([archive], workdir)
     assert f"{archive}: skipped 1 entry" in caplog.text  # named by the zip the TA gave, not where it was unpacked
     assert set(ids) == {"doealice", "smithbob", "leecarol"}

@@ -17,9 +17,9 @@ import pytest
 from conftest import ROOT
 
 from grader.batch import grade_all
+from grader.intake import Origin
 from grader.lms import Student, canvas_csv, key, match, moodle_csv
 from grader.report import CheckResult, Report
-from grader.submission import Origin
 
 EXAMPLES = ROOT / "examples" / "optimizers"
 CANVAS_ROSTER = (

@@ -20,9 +20,10 @@ from grader import cli
 from grader.batch import grade_all
 from grader.check import _default_path
 from grader.errors import UsageError
+from grader.intake import discover
 from grader.notebook import Cell, NotebookError, convert, read_cells, strip_ipython
 from grader.sandbox import process, worker
-from grader.submission import StagingError, check_exists, discover, stage
+from grader.submission import StagingError, check_exists, stage
 
 ALICE = (ROOT / "examples/optimizers/alice.py").read_text()
 

@@ -28,7 +28,7 @@ name does not start with ``.`` (hidden files are skipped, as LMS exports' ``.DS_
 files (``essay.pdf``, ``notes.txt``, ``noext``) are skipped by the grader with a warning. A class-shaped
 zip (``zip/class-canvas``) counts as one entry, though the grader may expand it into several reports.
 As one path, ``dest`` is a class only if two of its folders hold a ``<module>.py`` (rule 4 of
-``grader.submission.discover``; with fewer, the whole folder would be one student's work): 300 inputs
+``grader.intake.discover``; with fewer, the whole folder would be one student's work): 300 inputs
 hold a dozen. The script checks, and passes the inputs one by one (``--as-paths``) when they do not.
 ``--as-paths`` passes every input as a path of its own; each must then get a report, whatever it is
 (a PDF, a hidden ``.zip``: only a path that does not exist is the caller's mistake).
