@@ -21,8 +21,8 @@ from grader.testing import (
     BadResult,
     Tolerance,
     as_array,
-    assert_close,
     as_float,
+    assert_close,
     is_close,
     one_by_one,  # noqa: F401 - shared with the other assignments' checks
 )
