@@ -13,7 +13,8 @@ from conftest import ROOT, TEST_SECRET
 
 from grader.batch import grade_all
 from grader.errors import UsageError
-from grader.intake import Found, _read_submitters, discover, unique_ids
+from grader.gradescope_metadata import read_submitters
+from grader.intake import Found, discover, unique_ids
 from grader.submission import StagingError, stage
 
 MODULE = "def f():\n    return 1\n"
@@ -166,7 +167,7 @@ def test_gradescope_ids_come_from_the_metadata_else_the_folder(tmp_path):
 
 def test_the_metadata_reader_agrees_with_a_yaml_parser():
     yaml = pytest.importorskip("yaml")
-    ours = _read_submitters(GRADESCOPE_METADATA)
+    ours = read_submitters(GRADESCOPE_METADATA)
     theirs = {key: [{k.lstrip(":"): v for k, v in person.items()} for person in value[":submitters"]]
               for key, value in yaml.safe_load(GRADESCOPE_METADATA).items()}
     assert ours == theirs
