@@ -101,13 +101,3 @@ def write_report(report: Report, out_dir: Path) -> Path:
     path = submission_folder(out_dir, report.submission) / "report.json"
     write_atomic(path, report.model_dump_json(indent=2) + "\n")
     return path
-
-
-def write_gradebook(reports: list[Report], path: Path) -> None:
-    """Moved to ``grader.exports.write_gradebook_csv``; this name stays until ``grader.batch`` calls that.
-
-    Imported here, not at the top: ``grader.exports`` imports this module.
-    """
-    from grader.exports import write_gradebook_csv
-
-    write_gradebook_csv(reports, path)

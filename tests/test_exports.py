@@ -97,16 +97,6 @@ def test_csv_leaves_a_check_without_a_result_empty_and_keeps_checks_the_spec_lac
     assert (rows[0]["adam_step"], rows[0]["bonus"], rows[1]["bonus"]) == ("", "1.0", "")
 
 
-def test_the_old_name_in_report_py_still_writes_the_same_csv(tmp_path):
-    """grader.batch imports write_gradebook from grader.report: does it still write what the export writes?"""
-    from grader.report import write_gradebook
-
-    write_gradebook(klass(), tmp_path / "old.csv")
-    write_gradebook_csv(klass(), tmp_path / "new.csv")
-    assert (tmp_path / "old.csv").read_text() == (tmp_path / "new.csv").read_text()
-    assert (tmp_path / "old.csv").read_text().startswith("submission,score,max_score,adam_trajectory,")
-
-
 # --------------------------------------------------------------------------- Gradescope
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
