@@ -17,16 +17,10 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 from pydantic import BaseModel, ConfigDict
 
-from grader.exports import (
-    histogram,
-    write_all,
-    write_gradebook_csv,
-    write_gradescope,
-    write_junit,
-    write_summary,
-)
+from grader.exports import write_all, write_gradebook_csv, write_gradescope, write_junit
 from grader.report import CheckResult, Report
 from grader.spec import AssignmentSpec
+from grader.summary import histogram, write_summary
 
 SPEC = AssignmentSpec(
     title="Toy optimizers",
