@@ -9,9 +9,7 @@ reports on disk, the CSV gradebook and the exports are rendered from the databas
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,10 +28,12 @@ from rich.text import Text
 
 from grader.course import Assignment, course_root, course_secret, load_assignment
 from grader.errors import SpecError
-from grader.exports import write_all, write_html, write_page
+from grader.exports import write_all
+from grader.formatting import first_problem
 from grader.grade import Job
 from grader.gradebook import Gradebook, assignment_fingerprint, exclusive, fingerprint, problem_fingerprint
 from grader.intake import discover
+from grader.pages import write_html_reports, write_page
 from grader.pool import Settings, default_workers, grade_apart, grade_local
 from grader.preflight import reference_problem
 from grader.report import Report, write_report
@@ -133,27 +133,6 @@ def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path,
     return BatchResult(reports, len(todo), skipped)
 
 
-HTML_PER_PROCESS = 8  # reports; fewer are drawn here, as a process would cost more than it saves
-
-
-def write_html_reports(reports: list[Report], out: Path, workers: int) -> None:
-    """``out/<id>/report.html`` for each report, drawn by up to ``workers`` processes.
-
-    A figure costs about 0.1 s to draw, and a submission has a few: about what grading it costs a
-    judge, so a class's pages are drawn in parallel, as its grades were. The reports come from the
-    gradebook; each page is rendered from its report alone.
-    """
-    processes = min(workers, len(reports) // HTML_PER_PROCESS)
-    if processes <= 1:
-        for report in reports:
-            write_html(report, out)
-        return
-    # fork, as the judges do: the children need this process's imports, not its state
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
-        for _ in pool.map(write_html, reports, [out] * len(reports), chunksize=HTML_PER_PROCESS // 2):
-            pass  # map raises here what a child raised
-
-
 class _RateColumn(ProgressColumn):
     def render(self, task) -> Text:
         return Text(f"{task.speed:.1f}/s" if task.speed else "", style="dim")
@@ -204,12 +183,3 @@ def score_table(title: str, reports: list[Report]) -> Table:
     return table
 
 
-def first_problem(report: Report) -> str:
-    """One line: why the file did not load (the exception's line), or the first check that did not pass."""
-    if report.load_error:
-        lines = [line.strip() for line in report.load_error.splitlines() if line.strip()]
-        return f"not loaded: {lines[-1]}" if lines else "not loaded"
-    for check in report.checks:
-        if check.status != "passed":
-            return f"{check.name}: {check.status}"
-    return ""

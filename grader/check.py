@@ -10,12 +10,11 @@ from rich.text import Text
 
 from grader.course import course_root, list_assignments, load_assignment
 from grader.errors import UsageError
+from grader.formatting import STATUS_COLOURS
 from grader.grade import grade_submission
 from grader.intake import submission_id
 from grader.sandbox.isolation import Isolation
 from grader.submission import check_gradeable
-
-STATUS_STYLE = {"passed": "green", "failed": "red", "error": "red", "timeout": "yellow", "forbidden": "magenta"}
 
 
 def check(*, assignment: str, path: Path | None = None, course: str | None = None,
@@ -35,7 +34,7 @@ def check(*, assignment: str, path: Path | None = None, course: str | None = Non
     for column, justify in (("check", "left"), ("status", "left"), ("points", "right"), ("message", "left")):
         table.add_column(column, justify=justify, overflow="fold")
     for c in report.checks:
-        table.add_row(c.name, Text(c.status, style=STATUS_STYLE[c.status]), f"{c.points:g}/{c.max_points:g}",
+        table.add_row(c.name, Text(c.status, style=STATUS_COLOURS[c.status]), f"{c.points:g}/{c.max_points:g}",
                       Text(c.message))  # Text, not markup: "w[f, c, u, v]" must print as written
     console.print(table)
     if report.notes:

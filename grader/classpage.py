@@ -29,10 +29,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from grader.course import Assignment
-from grader.exports import _num, check_order, histogram
-from grader.html import STATUS_COLOURS as REPORT_COLOURS
+from grader.formatting import STATUS_COLOURS as REPORT_COLOURS
+from grader.formatting import check_order, num
 from grader.report import CheckResult, Report, write_atomic
 from grader.spec import AssignmentSpec
+from grader.summary import histogram
 
 MATCH = re.compile(r"your values match (?P<what>.+?)(?=; |$)", re.DOTALL)
 NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -182,15 +183,15 @@ def _histogram_svg(reports: list[Report]) -> str:
     for i, count in enumerate(hist.counts):
         h = (height - bottom - 10) * count / tallest
         x, y = left + i * bar, height - bottom - h
-        label = f"{_num(hist.edges[i])}–{_num(hist.edges[i + 1])}: {count}"
+        label = f"{num(hist.edges[i])}–{num(hist.edges[i + 1])}: {count}"
         shapes.append(f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{bar - 2:.1f}" height="{h:.1f}" fill="#4c72b0">'
                       f"<title>{_esc(label)}</title></rect>")
         if count:
             shapes.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{count}</text>')
     for i in range(0, len(hist.edges), max(1, len(hist.counts) // 5)):
         x = left + i * bar
-        shapes.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle">{_num(hist.edges[i])}</text>')
-    unit = f"points out of {_num(hist.top)}" if hist.unit == "points" else "% of the maximum"
+        shapes.append(f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle">{num(hist.edges[i])}</text>')
+    unit = f"points out of {num(hist.top)}" if hist.unit == "points" else "% of the maximum"
     shapes.append(f'<line x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}" stroke="#555"/>')
     return (f'<h2>Scores</h2><svg class="hist" viewBox="0 0 {width} {height + 14}" role="img" '
             f'aria-label="histogram of scores">{"".join(shapes)}'
@@ -233,7 +234,7 @@ def _checks(reports: list[Report], spec: AssignmentSpec, order: list[str]) -> st
         passed = sum(c.status == "passed" for c in results)
         rate = 100 * passed / len(results) if results else 0.0
         entry = spec.checks.get(name)
-        points = _num(entry.points) if entry else _num(max((c.max_points for c in results), default=0))
+        points = num(entry.points) if entry else num(max((c.max_points for c in results), default=0))
         visibility = entry.visibility if entry else (results[0].visibility if results else "")
         rows.append(f'<tr><td>{_esc(name)}</td><td class="n">{points}</td><td>{_esc(visibility)}</td>'
                     f'<td class="n">{rate:.0f} %</td><td><div class="bar"><div style="width:{rate:.1f}%"></div>'

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from grader.classpage import SORTING, STYLE, catalogue, misconceptions
 from grader.errors import UsageError
-from grader.exports import _num
+from grader.formatting import num
 from grader.report import Report, write_atomic
 
 TOP_MISCONCEPTIONS = 5
@@ -100,8 +100,8 @@ def course_csv(graded: list[Graded], table: list[Row]) -> str:
     writer.writerow(["student", *(g.name for g in graded), "total", "max_total"])
     top = sum(g.max_score for g in graded)
     for row in table:
-        cells = [_num(row.reports[g.name].score) if g.name in row.reports else "" for g in graded]
-        writer.writerow([row.student, *cells, _num(row.total()), _num(top)])
+        cells = [num(row.reports[g.name].score) if g.name in row.reports else "" for g in graded]
+        writer.writerow([row.student, *cells, num(row.total()), num(top)])
     return out.getvalue()
 
 
@@ -129,7 +129,7 @@ def _href(target: Path, start: Path) -> str:
 def render(graded: list[Graded], table: list[Row], out: Path) -> str:
     top = sum(g.max_score for g in graded)
     parts = ["<h1>The course</h1>",
-             f'<p class="dim">{len(table)} students, {len(graded)} assignments, {_num(top)} points in all</p>',
+             f'<p class="dim">{len(table)} students, {len(graded)} assignments, {num(top)} points in all</p>',
              "<h2>Assignments</h2><table><thead><tr><th>assignment</th><th>submissions</th><th>mean</th>"
              "<th>median</th><th>points</th><th>most common misconceptions</th></tr></thead><tbody>"]
     for g in graded:
@@ -137,13 +137,13 @@ def render(graded: list[Graded], table: list[Row], out: Path) -> str:
         found = misconceptions(g.reports, g.known)[:TOP_MISCONCEPTIONS]
         common = "; ".join(f"{_esc(m.description)} ({len(m.students)})" for m in found) or '<span class="dim">none</span>'
         parts.append(f'<tr><td><a href="{_href(g.folder / "index.html", out)}">{_esc(g.title)}</a></td>'
-                     f'<td class="n">{len(scores)}</td><td class="n">{_num(round(statistics.fmean(scores), 1)) if scores else ""}</td>'
-                     f'<td class="n">{_num(statistics.median(scores)) if scores else ""}</td>'
-                     f'<td class="n">{_num(g.max_score)}</td><td>{common}</td></tr>')
+                     f'<td class="n">{len(scores)}</td><td class="n">{num(round(statistics.fmean(scores), 1)) if scores else ""}</td>'
+                     f'<td class="n">{num(statistics.median(scores)) if scores else ""}</td>'
+                     f'<td class="n">{num(g.max_score)}</td><td>{common}</td></tr>')
     parts.append("</tbody></table>")
     data = {"columns": ["student", *(g.name for g in graded), "total"],
             "rows": [{"id": row.student,
-                      "cells": [[_num(row.reports[g.name].score),
+                      "cells": [[num(row.reports[g.name].score),
                                  _href(g.folder / row.reports[g.name].submission / "report.html", out)]
                                 if g.name in row.reports else None for g in graded],
                       "total": row.total()} for row in table],

@@ -191,7 +191,7 @@ def with_pictures(data: dict, report: Report, budget: int = IMAGE_BUDGET) -> dic
     plain text. At most ``budget`` bytes of pictures, first checks first; how many were left out is
     said at the top.
     """
-    from grader.html import pictures_within
+    from grader.drawing import pictures_within
 
     order = {test["name"]: i for i, test in enumerate(data["tests"])}  # the tests' order: first ones first
     checks = sorted((c for c in report.checks if c.name in order), key=lambda c: order[c.name])

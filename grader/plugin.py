@@ -62,7 +62,6 @@ class JudgePlugin:
     student: Student | None = None  # the submission being graded, and its id
     submission: str = ""
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
-    internal_errors: list[str] = field(default_factory=list)
     setup_errors: list[str] = field(default_factory=list)  # the instructor's: bad spec, broken check file
     error: BaseException | None = None  # raised by the driver (Ctrl-C, a SpecError): re-raised after the session
     _reference: object = None
@@ -206,7 +205,6 @@ class JudgePlugin:
                 return "failed", _ANY_NUMBER.sub("…", message)
             return "failed", message
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self.internal_errors.append(f"{item.nodeid}: {detail}")
         print(f"grader: internal error in check {item.nodeid}:\n{detail}", file=sys.stderr)
         if self.explain:  # the instructor's mistake, for the instructor: the exception and where the check raised it
             frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(str(self.assignment.folder))]

@@ -20,7 +20,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -29,6 +28,7 @@ from pathlib import Path
 from grader.course import Assignment, load_assignment
 from grader.errors import SpecError
 from grader.grade import Job, failed_report, grade_stream
+from grader.pages import draw_page
 from grader.report import Report
 from grader.sandbox import forkserver
 from grader.sandbox import isolation as isolation_module
@@ -126,17 +126,6 @@ def grade_apart(settings: Settings, jobs: list[Job]) -> list[Report]:
     settings = dataclasses.replace(settings, explain=True)  # the reference's and the stub's errors, for the instructor
     _Pool(settings, jobs, lambda report: reports.__setitem__(report.submission, report), 1).run()
     return [reports[job.submission] for job in jobs]
-
-
-def draw_page(report: Report) -> str | None:
-    """``report.html``'s text for ``report`` (``grader.html``), or ``None`` if drawing it failed."""
-    from grader.html import render
-
-    try:
-        return render(report)
-    except Exception:  # noqa: BLE001 - a page is redrawn from the gradebook at the end; the grade is what counts
-        traceback.print_exc(file=sys.stderr)
-        return None
 
 
 class _Pool:

@@ -37,7 +37,7 @@ import traceback
 from pathlib import Path
 
 from grader.course import course_secret, load_assignment
-from grader.exports import _num
+from grader.formatting import num
 from grader.report import Report, write_atomic
 
 ROOT_ENV = "GRADER_PRAIRIELEARN_ROOT"  # /grade, unless a test runs the steps somewhere else
@@ -154,7 +154,7 @@ def run(assignment: str, course: Path) -> int:
 
 def results_of(report: Report, descriptions: dict[str, str]) -> dict:
     """PrairieLearn's ``results.json`` for a report (see the module's docstring)."""
-    from grader.html import pictures_within
+    from grader.drawing import pictures_within
 
     shown, left_out = pictures_within(report.checks, IMAGE_BUDGET)
     tests = []
@@ -170,7 +170,7 @@ def results_of(report: Report, descriptions: dict[str, str]) -> dict:
         message = f"Your submission could not be loaded, so no check could run:\n\n{report.load_error}"
     else:
         passed = sum(c.status == "passed" for c in report.checks)
-        message = f"{passed} of {len(report.checks)} checks passed: {_num(report.score)}/{_num(report.max_score)} points."
+        message = f"{passed} of {len(report.checks)} checks passed: {num(report.score)}/{num(report.max_score)} points."
     output = [f"- {note}" for note in report.notes]
     if left_out:
         output.append(f"- {left_out} pictures left out (PrairieLearn takes at most 1 MB of results)")

@@ -98,16 +98,8 @@ def submission_folder(out_dir: Path, submission: str) -> Path:
 
 
 def write_report(report: Report, out_dir: Path) -> Path:
+    """``out_dir/<id>/report.json``: the one writer of that file (``grader.batch`` calls it as each report
+    arrives, and for any a crash kept from being written)."""
     path = submission_folder(out_dir, report.submission) / "report.json"
     write_atomic(path, report.model_dump_json(indent=2) + "\n")
     return path
-
-
-def write_gradebook(reports: list[Report], path: Path) -> None:
-    """Moved to ``grader.exports.write_gradebook_csv``; this name stays until ``grader.batch`` calls that.
-
-    Imported here, not at the top: ``grader.exports`` imports this module.
-    """
-    from grader.exports import write_gradebook_csv
-
-    write_gradebook_csv(reports, path)

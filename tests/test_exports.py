@@ -17,16 +17,10 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 from pydantic import BaseModel, ConfigDict
 
-from grader.exports import (
-    histogram,
-    write_all,
-    write_gradebook_csv,
-    write_gradescope,
-    write_junit,
-    write_summary,
-)
+from grader.exports import write_all, write_gradebook_csv, write_gradescope, write_junit
 from grader.report import CheckResult, Report
 from grader.spec import AssignmentSpec
+from grader.summary import histogram, write_summary
 
 SPEC = AssignmentSpec(
     title="Toy optimizers",
@@ -95,16 +89,6 @@ def test_csv_leaves_a_check_without_a_result_empty_and_keeps_checks_the_spec_lac
     rows = list(csv.DictReader(path.open(newline="")))
     assert list(rows[0]) == ["submission", "score", "max_score", *ORDER, "bonus"]
     assert (rows[0]["adam_step"], rows[0]["bonus"], rows[1]["bonus"]) == ("", "1.0", "")
-
-
-def test_the_old_name_in_report_py_still_writes_the_same_csv(tmp_path):
-    """grader.batch imports write_gradebook from grader.report: does it still write what the export writes?"""
-    from grader.report import write_gradebook
-
-    write_gradebook(klass(), tmp_path / "old.csv")
-    write_gradebook_csv(klass(), tmp_path / "new.csv")
-    assert (tmp_path / "old.csv").read_text() == (tmp_path / "new.csv").read_text()
-    assert (tmp_path / "old.csv").read_text().startswith("submission,score,max_score,adam_trajectory,")
 
 
 # --------------------------------------------------------------------------- Gradescope

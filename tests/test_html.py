@@ -13,10 +13,12 @@ import pytest
 from conftest import MUTANTS, ROOT, TEST_SECRET
 
 from grader import figures
-from grader.batch import grade_all, write_html_reports
+from grader.batch import grade_all
 from grader.course import load_assignment
+from grader.drawing import _rastrigin_grid, _rosenbrock_grid, density
 from grader.grade import grade_submission
-from grader.html import _rastrigin_grid, _rosenbrock_grid, density, render
+from grader.html import render
+from grader.pages import write_html_reports
 from grader.report import CheckResult, Report
 from grader.sandbox import objectives
 
@@ -279,7 +281,7 @@ def test_many_pages_are_drawn_by_several_processes(tmp_path):
 def test_a_passed_checks_picture_is_kept_and_a_failed_ones_is_not(tmp_path, monkeypatch):
     """A fresh process draws a correct submission's pictures from the cache (grader.cache), not with
     matplotlib; a failed check's picture, which rarely recurs, is drawn each time and not kept."""
-    from grader import html
+    from grader import drawing, html
 
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
     curve = {"kind": "curve", "title": "kept", "student": [3.0, 2.0, 1.0], "reference": [3.0, 2.0, 1.0]}
@@ -288,21 +290,21 @@ def test_a_passed_checks_picture_is_kept_and_a_failed_ones_is_not(tmp_path, monk
               CheckResult(name="b", status="failed", points=0, max_points=1, message="m", figures=[other])]
     page = html.render(Report.from_checks(assignment="x", submission="s", checks=checks))
     (kept,) = (tmp_path / "figures").iterdir()
-    assert kept.read_bytes()[:4] == b"\x89PNG" and kept.read_bytes() == html.figure_png(curve)
+    assert kept.read_bytes()[:4] == b"\x89PNG" and kept.read_bytes() == drawing.figure_png(curve)
     html._figure_html.cache_clear()
-    monkeypatch.setattr(html, "figure_png", lambda figure: (_ for _ in ()).throw(AssertionError("drawn again")))
+    monkeypatch.setattr(drawing, "figure_png", lambda figure: (_ for _ in ()).throw(AssertionError("drawn again")))
     again = html.render(Report.from_checks(assignment="x", submission="s", checks=checks[:1]))
     picture = re.compile(r'<img src="data:image/png;base64,[^"]+"')
     assert picture.findall(again) == picture.findall(page)[:1]  # the same picture, read back
 
 
 def test_the_picture_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
-    from grader import html
+    from grader import drawing
 
     monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(html, "KEPT_PICTURES", 3)
-    monkeypatch.setattr(html, "figure_png", lambda figure: b"\x89PNG\r\n\x1a\n" + figure["title"].encode())
+    monkeypatch.setattr(drawing, "KEPT_PICTURES", 3)
+    monkeypatch.setattr(drawing, "figure_png", lambda figure: b"\x89PNG\r\n\x1a\n" + figure["title"].encode())
     for n in range(5):
-        assert html._kept_png(f"key{n}", {"title": str(n)}).endswith(str(n).encode())
+        assert drawing._kept_png(f"key{n}", {"title": str(n)}).endswith(str(n).encode())
     kept = sorted(p.read_bytes()[-1:] for p in (tmp_path / "figures").iterdir())
     assert len(kept) == 3 and kept[-1] == b"4"
