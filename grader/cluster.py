@@ -25,9 +25,9 @@ from pathlib import Path
 
 from grader.errors import SpecError, UsageError
 from grader.files import Tree, TreeError, kind_of, materialize, read_regular
-from grader.grade import Job, failed_report, grade_stream
+from grader.grade import Job, grade_stream
 from grader.pool import Settings, single_threaded_torch
-from grader.report import Report
+from grader.report import Report, failed_report
 from grader.submission import MAX_ZIP_BYTES, StagingError
 
 

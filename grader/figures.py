@@ -72,3 +72,10 @@ def _rounded(array: np.ndarray) -> list:
     out[~finite] = None
     out[finite] = [float(f"{v:.{DIGITS}g}") for v in array[finite].tolist()]
     return out.tolist()
+
+
+def shown(recorded: list[dict], hidden: bool) -> list[dict]:
+    """The figures a report may carry: all of a visible check's; of a hidden check's, only those it
+    marked ``public`` (drawn from the lecture's inputs), so hidden inputs and expected numbers never
+    reach a student through a picture."""
+    return [f for f in recorded if not hidden or f.get("public") is True]

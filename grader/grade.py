@@ -1,4 +1,14 @@
-"""Grading one submission: stage it, run the checks in the judge against a worker, build the report."""
+"""The judge: one pytest session that grades a stream of submissions against the assignment's checks.
+
+For each submission it stages the file, starts a worker (the student's code, sandboxed, in another
+process) and runs every collected check against it, then builds the report. The plugin gives checks
+their fixtures (``student``, ``reference``, ``reference_of``, ``rng``, ``public_rng``, ``spec``), ties each
+collected test to its entry in the spec (a test without an entry, or an entry without a test, is the
+instructor's mistake and stops the run), and turns every outcome into a ``CheckResult``.
+
+The checks are collected once per session and run once per submission (as pytest-xdist's workers run the
+items a controller sends them): a submission costs its checks, not a pytest start-up and a collection.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +20,30 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
+from _pytest.runner import runtestprotocol
 
-from grader.course import Assignment, course_secret
-from grader.errors import SpecError
-from grader.plugin import JudgePlugin, RunChecks
-from grader.report import CheckResult, Report
+from grader import eager_torch, figures
+from grader.course import Assignment, course_secret, derive_seed, load_assignment
+from grader.errors import SpecError, StudentFault
+from grader.report import CheckResult, Report, failed_report
 from grader.sandbox import forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
-from grader.submission import StagingError, mention, stage
+from grader.submission import StagingError, mention, not_text, stage
 
 JUDGE_INI = Path(__file__).with_name("judge.ini")
+HIDDEN_ONLY_FIXTURES = ("reference", "reference_of", "rng")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?|\b\d+[eE][-+]?\d+")
+_ANY_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?!\w)")  # not the 2 of conv2d
+
 
 
 @dataclass(frozen=True)
@@ -69,22 +86,8 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
     if prestart_torch:
         forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20), with_torch=True)
 
-    def driver(run: RunChecks) -> None:
-        for n, job in enumerate(jobs):
-            if n == 1:
-                _freeze_heap()
-            try:
-                report = _grade_one(assignment, job, run, isolation)
-            except SpecError:
-                raise
-            except Exception as exc:  # our own bug must not cost the other students their grades
-                traceback.print_exc(file=sys.stderr)
-                report = failed_report(assignment, job.submission, "the grader failed on this submission "
-                                       f"({type(exc).__name__}); please tell the course staff")
-            on_report(report)
-        forkserver.settle_all()  # the last child is gone when the stream returns
-
-    run_checks(assignment, JudgePlugin(assignment, secret, driver, visible_only=visible_only, explain=explain))
+    run_checks(assignment, JudgePlugin(assignment, secret, jobs, on_report, isolation, visible_only=visible_only,
+                                       explain=explain))
 
 
 def _freeze_heap() -> None:
@@ -97,60 +100,255 @@ def _freeze_heap() -> None:
     gc.freeze()
 
 
-def _grade_one(assignment: Assignment, job: Job, run: RunChecks, isolation: Isolation) -> Report:
-    started = time.monotonic()
-    spec = assignment.spec
-    with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
-        workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
-        load_error, notes, source = None, [], b""
-        try:
-            if job.problem:
-                raise StagingError(job.problem)
-            staged = stage(job.path, spec.module, workdir)
-            notes = list(staged.notes)  # a notebook's cells that will not run, and why
-            # Parsing runs no code: a syntax error is reported without starting a worker.
-            source = staged.module_file.read_bytes()
-            ast.parse(source, filename=staged.module_file.name)
-        except StagingError as exc:
-            load_error = str(exc)
-        except SyntaxError as exc:
-            load_error = _not_text(source, spec.module) or (f"{spec.module}.py could not be loaded: syntax error "
-                                                            f"at line {exc.lineno}: {exc.msg}")
-        except ValueError as exc:  # a file with NUL bytes, on Pythons that raise ValueError for it
-            load_error = _not_text(source, spec.module) or f"{spec.module}.py could not be loaded: {exc}"
+def check_name(item: pytest.Item) -> str:
+    name = getattr(item, "originalname", None) or item.name
+    return name.removeprefix("test_")
 
-        student = Student(workdir, spec, output, load_error=load_error, isolation=isolation)
+
+@dataclass
+class _Outcome:
+    status: str = "passed"
+    message: str = ""
+    seconds: float = 0.0
+    ran: bool = False
+    figures: list[dict] = field(default_factory=list)
+
+
+@dataclass(eq=False)  # hashed by identity: pytest keeps its plugins in sets (8.0 to 9.0 hash them)
+class JudgePlugin:
+    assignment: Assignment
+    secret: bytes
+    jobs: Iterable[Job]  # graded in turn, in the session (a lazy queue the pool feeds, or a list)
+    on_report: Callable[[Report], None]  # each report the moment it is done
+    isolation: Isolation
+    visible_only: bool = False
+    explain: bool = False  # an internal error's message says what it is (the reference's preflight; never a student's)
+    student: Student | None = None  # the submission being graded, and its id
+    submission: str = ""
+    outcomes: dict[str, _Outcome] = field(default_factory=dict)
+    setup_errors: list[str] = field(default_factory=list)  # the instructor's: bad spec, broken check file
+    error: BaseException | None = None  # raised while grading (Ctrl-C, a SpecError): re-raised after the session
+    _reference: object = None
+    _items: list = field(default_factory=list)
+
+    # --------------------------------------------------------------------------- the session
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        if self.setup_errors or session.testsfailed:
+            return True
+        self._items = list(session.items)
+        eager_torch.install()  # the checks imported torch, if they use it: torch.optim without torch._dynamo
         try:
-            checks = run(student, job.submission)
+            self._grade_all()
+        except BaseException as exc:  # noqa: BLE001 - pytest would swallow it into an exit code
+            self.error = exc
+        return True
+
+    def _grade_all(self) -> None:
+        """Each job in turn, its report to ``on_report``; our own bug in one costs that submission alone."""
+        for n, job in enumerate(self.jobs):
+            if n == 1:
+                _freeze_heap()
+            try:
+                report = self._grade_one(job)
+            except SpecError:
+                raise
+            except Exception as exc:  # our own bug must not cost the other students their grades
+                traceback.print_exc(file=sys.stderr)
+                report = failed_report(self.assignment, job.submission, "the grader failed on this submission "
+                                       f"({type(exc).__name__}); please tell the course staff")
+            self.on_report(report)
+        forkserver.settle_all()  # the last child is gone when the stream returns
+
+    def _grade_one(self, job: Job) -> Report:
+        assignment, isolation = self.assignment, self.isolation
+        started = time.monotonic()
+        spec = assignment.spec
+        with tempfile.TemporaryDirectory(prefix="grader-") as tmp:
+            workdir, output = Path(tmp) / "work", Path(tmp) / "output.log"
+            load_error, notes, source = None, [], b""
+            try:
+                if job.problem:
+                    raise StagingError(job.problem)
+                staged = stage(job.path, spec.module, workdir)
+                notes = list(staged.notes)  # a notebook's cells that will not run, and why
+                # Parsing runs no code: a syntax error is reported without starting a worker.
+                source = staged.module_file.read_bytes()
+                ast.parse(source, filename=staged.module_file.name)
+            except StagingError as exc:
+                load_error = str(exc)
+            except SyntaxError as exc:
+                load_error = not_text(source, spec.module) or (f"{spec.module}.py could not be loaded: syntax error "
+                                                                f"at line {exc.lineno}: {exc.msg}")
+            except ValueError as exc:  # a file with NUL bytes, on Pythons that raise ValueError for it
+                load_error = not_text(source, spec.module) or f"{spec.module}.py could not be loaded: {exc}"
+
+            student = Student(workdir, spec, output, load_error=load_error, isolation=isolation)
+            try:
+                checks = self.run(student, job.submission)
+            finally:
+                student.close()
+            # What failed at import (a notebook's statements), from the worker's hello. Student (proxy.py) has
+            # no public handle on its worker, and its __getattr__ makes any other name a student function.
+            notes += student.notes
+            return Report.from_checks(
+                assignment=assignment.name, submission=job.submission, checks=checks,
+                load_error=load_error or student.load_failure, output=_read_output(output, spec.limits.output_bytes),
+                protections=isolation.protections, notes=notes,
+                seconds=round(time.monotonic() - started, 4), boundary_seconds=round(student.ipc_seconds, 4),
+            )
+
+    def run(self, student: Student, submission: str) -> list[CheckResult]:
+        """Run every collected check against one submission; its results in the spec's order."""
+        self.student, self.submission = student, submission
+        self.outcomes = {check_name(item): _Outcome() for item in self._items}
+        try:
+            for i, item in enumerate(self._items):
+                item._initrequest()  # fresh fixtures for this run of the item (as pytest-rerunfailures does)
+                runtestprotocol(item, nextitem=self._items[i + 1] if i + 1 < len(self._items) else None, log=False)
         finally:
-            student.close()
-        # What failed at import (a notebook's statements), from the worker's hello. Student (proxy.py) has
-        # no public handle on its worker, and its __getattr__ makes any other name a student function.
-        notes += student.notes
-        return Report.from_checks(
-            assignment=assignment.name, submission=job.submission, checks=checks,
-            load_error=load_error or student.load_failure, output=_read_output(output, spec.limits.output_bytes),
-            protections=isolation.protections, notes=notes,
-            seconds=round(time.monotonic() - started, 4), boundary_seconds=round(student.ipc_seconds, 4),
-        )
+            self.student = None
+        return self.results()
 
+    # ------------------------------------------------------------------------------ fixtures
 
-def _not_text(source: bytes, module: str) -> str | None:
-    """Why ``source`` cannot be Python text, when the reason is its encoding: Python reads UTF-8 unless a
-    coding line says otherwise, and a file saved as Latin-1 or UTF-16 fails with a cryptic message."""
-    if b"\0" in source and source[:2] not in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 is half NULs
-        line = source[:source.index(b"\0")].count(b"\n") + 1
-        return f"{module}.py could not be loaded: it holds a NUL byte (line {line}), so it is not a text file"
-    try:
-        source.decode("utf-8")
-        return None
-    except UnicodeDecodeError as exc:
-        if re.match(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(source.split(b"\n", 2)[:2]), re.M):
-            return None  # a declared encoding: Python's own message says what is wrong
-        line = source[:exc.start].count(b"\n") + 1
-        hint = " (it looks like UTF-16)" if source[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
-        return (f"{module}.py could not be loaded: it is not UTF-8 text{hint}: byte 0x{source[exc.start]:02x} "
-                f"at line {line} is not UTF-8. Save the file as UTF-8 (most editors: File > Save with Encoding)")
+    @pytest.fixture
+    def spec(self):
+        return self.assignment.spec
+
+    @pytest.fixture(name="student")
+    def student_fixture(self, request):
+        self.student.allowed = frozenset(self.assignment.spec.checks[check_name(request.node)].functions)
+        yield self.student
+        self.student.settle()  # whatever this check's requests still do in the worker is this check's
+        self.student.allowed = None
+
+    @pytest.fixture
+    def reference(self):
+        if self._reference is None:
+            self._reference = self.assignment.load_reference()
+        return self._reference
+
+    @pytest.fixture
+    def reference_of(self):
+        """Another assignment's reference, by assignment name: ``reference_of("optimizers").adam``."""
+        return lambda name: load_assignment(name, self.assignment.course).load_reference()
+
+    @pytest.fixture
+    def rng(self, request) -> np.random.Generator:
+        """Hidden inputs: seeded from the course secret, the assignment, the submission and the check."""
+        return np.random.default_rng(derive_seed(self.secret, self.assignment.name, self.submission, request.node.name))
+
+    @pytest.fixture
+    def public_rng(self, request) -> np.random.Generator:
+        """Inputs of visible checks: the same for everyone, so students can reproduce them."""
+        return np.random.default_rng(zlib.crc32(f"{self.assignment.name}/{request.node.name}".encode()))
+
+    # --------------------------------------------------------------------------------- hooks
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.setup_errors.append(f"{report.nodeid}: {report.longreprtext}")
+
+    def pytest_collection_modifyitems(self, config, items):
+        try:
+            self._select(config, items)
+        except SpecError as exc:
+            self.setup_errors.append(str(exc))
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+
+    def _select(self, config, items):
+        checks = self.assignment.spec.checks
+        where = self.assignment.checks_dir
+        names = set()
+        for item in items:
+            name = check_name(item)
+            if name not in checks:
+                raise SpecError(f"{item.nodeid} in {where} has no entry [checks.{name}] in the spec")
+            names.add(name)
+            if checks[name].visibility == "visible":
+                leaks = [f for f in HIDDEN_ONLY_FIXTURES if f in item.fixturenames]
+                if leaks:
+                    raise SpecError(f"visible check {name} uses hidden-only fixtures {leaks}")
+        # A student's copy of an assignment (student_template/assignments/) has no hidden checks: only
+        # the checks that will run must be there.
+        missing = sorted(n for n in set(checks) - names if not (self.visible_only and checks[n].visibility == "hidden"))
+        if missing:
+            raise SpecError(f"checks {missing} are in the spec but no test_<name> for them in {where}")
+        if self.visible_only:
+            keep = [i for i in items if checks[check_name(i)].visibility == "visible"]
+            config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+            items[:] = keep
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        """Run the check's body collecting the figures it records (``grader.figures``), kept for its result."""
+        with figures.collecting() as recorded:
+            try:
+                return (yield)
+            finally:
+                hidden = self.assignment.spec.checks[check_name(item)].visibility == "hidden"
+                kept = self.outcomes[check_name(item)].figures
+                kept.extend(figures.shown(recorded, hidden)[:figures.MAX_FIGURES - len(kept)])
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item, call):
+        """Record the outcome and answer with a short report: pytest's own failure formatting
+        (source listings of every frame) costs about 0.3 s per failed check, which we never show."""
+        outcome = self.outcomes[check_name(item)]
+        outcome.seconds += call.duration
+        outcome.ran = True
+        result, longrepr = "passed", None
+        if call.excinfo is not None:
+            hidden = self.assignment.spec.checks[check_name(item)].visibility == "hidden"
+            status, message = self._classify(item, call.excinfo, hidden)
+            if outcome.status == "passed":
+                outcome.status, outcome.message = status, message
+            result, longrepr = "failed", f"{status}: {message}"
+        return pytest.TestReport(item.nodeid, item.location, dict.fromkeys(item.keywords, 1), result, longrepr, call.when,
+                          duration=call.duration, start=call.start, stop=call.stop)
+
+    def _classify(self, item, excinfo, hidden: bool) -> tuple[str, str]:
+        exc = excinfo.value
+        if isinstance(exc, StudentFault):
+            message = str(exc)
+            return exc.status, _NUMBER.sub("…", message) if hidden else message
+        if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+            message = (exc.msg if isinstance(exc, pytest.fail.Exception) else str(exc)) or "the check failed"
+            if hidden and item.get_closest_marker("safe_messages") is None:
+                # Its author has not vouched for its messages: a number in one may be a secret input or an
+                # expected value (``assert got == want, f"expected {want}"``), so none is shown.
+                return "failed", _ANY_NUMBER.sub("…", message)
+            return "failed", message
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        print(f"grader: internal error in check {item.nodeid}:\n{detail}", file=sys.stderr)
+        if self.explain:  # the instructor's mistake, for the instructor: the exception and where the check raised it
+            frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith(str(self.assignment.folder))]
+            where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+            if isinstance(exc, pytest.FixtureLookupError):
+                return "error", (f"the check asks for a fixture {exc.argname!r}, which does not exist (the judge's are "
+                                 "student, reference, reference_of, rng, public_rng and spec)")
+            return "error", f"the grader failed inside this check{where}: {type(exc).__name__}: {exc}"
+        return "error", f"the grader failed inside this check ({type(exc).__name__}); please tell the course staff"
+
+    # ------------------------------------------------------------------------------- results
+
+    def results(self) -> list[CheckResult]:
+        out = []
+        for name, check in self.assignment.spec.checks.items():
+            if self.visible_only and check.visibility == "hidden":
+                continue
+            outcome = self.outcomes.get(name, _Outcome(status="error", message="the check did not run"))
+            if not outcome.ran:
+                outcome = _Outcome(status="error", message="the check did not run")
+            passed = outcome.status == "passed"
+            out.append(CheckResult(name=name, status=outcome.status, points=check.points if passed else 0.0,
+                                   max_points=check.points, message=outcome.message,
+                                   visibility=check.visibility, seconds=round(outcome.seconds, 4),
+                                   figures=outcome.figures))
+        return out
 
 
 def run_checks(assignment: Assignment, plugin: JudgePlugin) -> None:
@@ -220,11 +418,4 @@ def _read_output(path: Path, limit: int) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def failed_report(assignment: Assignment, submission: str, message: str) -> Report:
-    """A report for a submission the grader could not grade at all: every check at zero, with why."""
-    checks = [CheckResult(name=name, status="error", points=0.0, max_points=c.points, message=message,
-                          visibility=c.visibility) for name, c in assignment.spec.checks.items()]
-    return Report.from_checks(assignment=assignment.name, submission=submission, checks=checks, load_error=message)
-
-
-__all__ = ["Job", "grade_submission", "grade_stream", "failed_report", "run_checks"]
+__all__ = ["Job", "JudgePlugin", "grade_submission", "grade_stream", "run_checks"]

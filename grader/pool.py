@@ -27,9 +27,9 @@ from pathlib import Path
 
 from grader.course import Assignment, load_assignment
 from grader.errors import SpecError
-from grader.grade import Job, failed_report, grade_stream
+from grader.grade import Job, grade_stream
 from grader.pages import draw_page
-from grader.report import Report
+from grader.report import Report, failed_report
 from grader.sandbox import forkserver
 from grader.sandbox import isolation as isolation_module
 from grader.sandbox.isolation import Isolation

@@ -103,3 +103,10 @@ def write_report(report: Report, out_dir: Path) -> Path:
     path = submission_folder(out_dir, report.submission) / "report.json"
     write_atomic(path, report.model_dump_json(indent=2) + "\n")
     return path
+
+
+def failed_report(assignment, submission: str, message: str) -> Report:
+    """A report for a submission the grader could not grade at all: every check at zero, with why."""
+    checks = [CheckResult(name=name, status="error", points=0.0, max_points=c.points, message=message,
+                          visibility=c.visibility) for name, c in assignment.spec.checks.items()]
+    return Report.from_checks(assignment=assignment.name, submission=submission, checks=checks, load_error=message)

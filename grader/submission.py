@@ -14,6 +14,7 @@ submissions by ``grader/intake.py``.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections import Counter
 from dataclasses import dataclass
@@ -208,3 +209,21 @@ def mention(paths: list[Path], word: bytes) -> bool:
         except (TreeError, OSError):
             continue
     return False
+
+
+def not_text(source: bytes, module: str) -> str | None:
+    """Why ``source`` cannot be Python text, when the reason is its encoding: Python reads UTF-8 unless a
+    coding line says otherwise, and a file saved as Latin-1 or UTF-16 fails with a cryptic message."""
+    if b"\0" in source and source[:2] not in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 is half NULs
+        line = source[:source.index(b"\0")].count(b"\n") + 1
+        return f"{module}.py could not be loaded: it holds a NUL byte (line {line}), so it is not a text file"
+    try:
+        source.decode("utf-8")
+        return None
+    except UnicodeDecodeError as exc:
+        if re.match(rb"^[ \t\f]*#.*?coding[:=]", b"\n".join(source.split(b"\n", 2)[:2]), re.M):
+            return None  # a declared encoding: Python's own message says what is wrong
+        line = source[:exc.start].count(b"\n") + 1
+        hint = " (it looks like UTF-16)" if source[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        return (f"{module}.py could not be loaded: it is not UTF-8 text{hint}: byte 0x{source[exc.start]:02x} "
+                f"at line {line} is not UTF-8. Save the file as UTF-8 (most editors: File > Save with Encoding)")
