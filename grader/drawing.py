@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.cache import cache_dir
-from grader.report import CheckResult
+from grader.report import CheckResult, write_atomic
 from grader.sandbox import objectives
 
 GRID = 240               # contour grid points per axis
@@ -59,10 +59,7 @@ def _kept_png(key: str, figure: dict) -> bytes:
         pass
     data = figure_png(figure)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
         _forget_old(path.parent)
     except OSError:  # a read-only or full cache: the picture is drawn each time
         pass

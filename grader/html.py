@@ -81,11 +81,16 @@ def _header(report: Report) -> str:
             f'<p class="meta">graded {when} in {report.seconds:.1f} s</p>\n</header>')
 
 
-def _load_error(report: Report) -> str:
-    if not report.load_error:
+def _text_section(title: str, text: str, limit: int, css: str = "") -> str:
+    """A titled section holding ``text`` as written (cut to ``limit`` characters), or nothing without text."""
+    if not text:
         return ""
-    return ('<section class="problem">\n<h2>Your file could not be loaded</h2>\n'
-            f"<pre>{_esc(_cut(report.load_error, MESSAGE_CHARS))}</pre>\n</section>")
+    attribute = f' class="{css}"' if css else ""
+    return f"<section{attribute}>\n<h2>{title}</h2>\n<pre>{_esc(_cut(text, limit))}</pre>\n</section>"
+
+
+def _load_error(report: Report) -> str:
+    return _text_section("Your file could not be loaded", report.load_error or "", MESSAGE_CHARS, "problem")
 
 
 def _notes(report: Report) -> str:
@@ -116,10 +121,7 @@ def _check(check: CheckResult) -> str:
 
 
 def _output(report: Report) -> str:
-    if not report.output:
-        return ""
-    return ("<section>\n<h2>What your code printed</h2>\n"
-            f"<pre>{_esc(_cut(report.output, OUTPUT_CHARS))}</pre>\n</section>")
+    return _text_section("What your code printed", report.output or "", OUTPUT_CHARS)
 
 
 def _footer(report: Report) -> str:

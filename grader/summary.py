@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import statistics
-import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Collection
@@ -247,19 +245,6 @@ def write_summary(reports: list[Report], folder: Path, title: str,
         write_atomic(summary, single_summary(reports[0], title, order))
         return [summary]
     picture = folder / "histogram.png"
-    _write_atomic_bytes(picture, histogram_png(histogram(reports), title))
+    write_atomic(picture, histogram_png(histogram(reports), title))
     write_atomic(summary, class_summary(reports, title, order, picture.name))
     return [summary, picture]
-
-
-def _write_atomic_bytes(path: Path, data: bytes) -> None:
-    """``write_atomic`` for binary files (the histogram): temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

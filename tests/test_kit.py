@@ -15,7 +15,7 @@ PUBLIC = {
     "as_array", "as_float", "as_step", "relative_error",
     "assert_close", "assert_each_close", "assert_results_close", "is_close", "normality",
     "one_by_one", "expect_raises", "assert_unchanged",
-    "numerical_grad",
+    "numerical_grad", "assert_gradient_close",
     "trajectory_check", "start_trajectory", "run_optimizer", "start_optimizer", "start_steps", "start_output_descent",
     "oracle", "oracle_step", "torch_trajectory", "lazy_torch",
     "hint_on_failure", "value_hint", "forced_hint", "own_path_hint", "matching_mistake",

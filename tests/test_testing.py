@@ -289,3 +289,44 @@ def test_normality_is_scipys_normaltest(draw):
     expected = (scipy.stats.skew(x, axis=None), scipy.stats.kurtosis(x, axis=None),
                 scipy.stats.normaltest(x, axis=None).pvalue)
     np.testing.assert_allclose(normality(x), expected, rtol=1e-12, atol=1e-300)
+
+
+def test_batched_central_differences_are_the_one_at_a_time_numbers():
+    """numerical_grad(batched=True) evaluates stacks of perturbed inputs: the very same numbers, in fewer calls."""
+    from grader.testing import numerical_grad
+
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    calls = []
+
+    def one(z):
+        calls.append(1)
+        return float(np.sum(w * np.tanh(z)) + np.sum(z**2) / 3)
+
+    def stack(z):
+        calls.append(1)
+        return np.sum(w * np.tanh(z), axis=(-2, -1)) + np.sum(z**2, axis=(-2, -1)) / 3
+
+    slow = numerical_grad(one, x)
+    assert len(calls) == 2 * x.size
+    calls.clear()
+    fast = numerical_grad(stack, x, batched=True, chunk=8)
+    assert len(calls) == 2 * -(-x.size // 8)
+    np.testing.assert_array_equal(fast, slow)
+    exact = w * (1 - np.tanh(x) ** 2) + 2 * x / 3
+    assert np.max(np.abs(fast - exact)) < 1e-8  # the accuracy grader/testing/gradients.py promises
+
+
+def test_a_gradient_off_central_differences_is_named_by_element():
+    from grader.testing import assert_gradient_close
+
+    tol = Tolerance(rtol=1e-6, atol=1e-8)
+    numerical = np.array([[1.0, 2.0], [0.0, -4.0]])
+    assert_gradient_close(numerical * (1 + 1e-9), numerical, tol, "g")  # within the tolerance
+    assert_gradient_close(numerical + np.array([[0, 0], [5e-9, 0]]), numerical, tol, "g")  # near 0: absolute
+    with pytest.raises(AssertionError) as hidden:
+        assert_gradient_close(numerical * [[1, 1], [1, 1.5]], numerical, tol, "g")
+    assert str(hidden.value) == "g: element (1, 1) is off by a relative error of 0.2 (tolerance 1e-06); 1 of 4 elements are off"
+    with pytest.raises(AssertionError) as shown:
+        assert_gradient_close(numerical * [[1, 1], [1, 1.5]], numerical, tol, "g", reveal=True, against="the difference")
+    assert "element (1, 1) is -6.0, the difference there is -4.0, a relative error of 0.2" in str(shown.value)

@@ -8,7 +8,7 @@ shown only when ``reveal=True``, which visible checks may pass. ``docs/authoring
 * values: ``as_array``, ``as_float``, ``as_step``, ``relative_error``
 * comparisons: ``assert_close``, ``assert_each_close``, ``assert_results_close``, ``is_close``, ``normality``
 * calls: ``one_by_one``, ``expect_raises``, ``assert_unchanged``
-* numerical gradients: ``numerical_grad``
+* numerical gradients: ``numerical_grad``, ``assert_gradient_close``
 * trajectories and training: ``trajectory_check``, ``start_trajectory``, ``run_optimizer``,
   ``start_optimizer``, ``start_steps``, ``start_output_descent``
 * oracles: ``oracle``, ``oracle_step``, ``torch_trajectory``, ``lazy_torch``
@@ -25,7 +25,7 @@ from grader.spec import Tolerance
 from grader.testing import surfaces
 from grader.testing.calls import assert_unchanged, expect_raises, one_by_one
 from grader.testing.compare import assert_close, assert_each_close, assert_results_close, is_close
-from grader.testing.gradients import numerical_grad
+from grader.testing.gradients import assert_gradient_close, numerical_grad
 from grader.testing.hints import forced_hint, hint_on_failure, matching_mistake, own_path_hint, value_hint
 from grader.testing.loading import load_mistakes, load_sibling
 from grader.testing.marks import safe_messages
@@ -43,7 +43,7 @@ __all__ = [
     # calls
     "one_by_one", "expect_raises", "assert_unchanged",
     # numerical gradients
-    "numerical_grad",
+    "numerical_grad", "assert_gradient_close",
     # trajectories and training
     "trajectory_check", "start_trajectory", "run_optimizer", "start_optimizer", "start_steps", "start_output_descent",
     # oracles

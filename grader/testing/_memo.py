@@ -7,8 +7,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import FunctionType, MethodType, ModuleType
@@ -210,19 +208,13 @@ def store_oracle(path: Path, trajectory: list[np.ndarray]) -> None:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Written through a temporary file and a rename, so that a reader never sees half of one; a
-    cache that cannot be written is no cache, not an error."""
+    """``grader.report.write_atomic``, where a cache that cannot be written is no cache, not an error."""
+    from grader.report import write_atomic
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        write_atomic(path, data)
     except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+        pass
 
 
 def torch_trajectory_now(make_optimizer, theta0, grads) -> list[np.ndarray]:
