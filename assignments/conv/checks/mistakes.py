@@ -1,12 +1,8 @@
 """Known mistakes of the conv assignment: wrong versions of the students' conv2d_forward, for the checks to
 name when a student's output matches one ("...; your values match a true convolution, ...").
 
-Each function is the assignment's formula written out with one thing changed, with the signature of
-conv2d_forward, so the judge can run it on the very inputs the student's got. ``CATALOGUE`` maps a
-student function to ``{description: wrong version}``, in the order the checks try them. A description
-completes "your values match ..." and names a kind of mistake: it holds no input and no expected
-number. Every entry has a mutant in ``tests/mutants/conv/`` whose ``hint:`` header names it
-(``tests/test_hints.py`` grades it and looks for the words), and shows on every course secret. Other
+The catalogue's format, and what a description may say: docs/authoring.md, section 6. Every entry
+has a mutant in ``tests/mutants/conv/`` whose ``hint:`` header names it, and shows on every course secret. Other
 slips are named by ``common.output_mistakes`` in other words: those that show only on some inputs (the
 bias added along the last axis raises unless the shapes happen to broadcast) or have no mutant yet.
 """

@@ -1,13 +1,9 @@
 """Known mistakes of the mixup assignment: wrong versions of the students' mixup, for the checks to name
 when a student's values match one ("...; your values match two different lambdas ...").
 
-Each function is the assignment's recipe written out with one thing changed, with the signature of mixup,
-so the judge can run it on the very inputs the student's got (with a copy of the generator the student
-was handed, in the same state). ``CATALOGUE`` maps a student function to ``{description: wrong
-version}``, in the order the checks try them. A description completes "your values match ..." and names
-a kind of mistake: it holds no input and no expected number. Every entry has a mutant in
-``tests/mutants/mixup/`` whose ``hint:`` header names it (``tests/test_hints.py`` grades it and looks for
-the words). Only the hidden checks use it (the visible ones name their mistakes in ``common.py``).
+The catalogue's format, and what a description may say: docs/authoring.md, section 6. Every entry
+has a mutant in ``tests/mutants/mixup/`` whose ``hint:`` header names it. Only the hidden checks use
+it (the visible ones name their mistakes in ``common.py``).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Known mistakes of the weight_decay assignment: wrong versions of the students' functions, for the checks
 to name when a student's values match one ("...; your values match Adam on L + R, ...").
 
-Each function is the assignment's formula written out with one thing changed, with the signature of the
-function it gets wrong, so the judge can run it on the very inputs the student's got. ``CATALOGUE`` maps
-a student function to ``{description: wrong version}``, in the order the checks try them. A description
-completes "your values match ..." and names a kind of mistake: it holds no input and no expected
-number. Every entry has a mutant in ``tests/mutants/weight_decay/`` whose ``hint:`` header names it
-(``tests/test_hints.py`` grades it and looks for the words).
+The catalogue's format, and what a description may say: docs/authoring.md, section 6. Every entry
+has a mutant in ``tests/mutants/weight_decay/`` whose ``hint:`` header names it.
 """
 
 from __future__ import annotations
