@@ -28,7 +28,10 @@ from typing import NamedTuple
 
 from grader import notebook
 from grader.errors import UsageError
-from grader.files import Tree, TreeError, is_junk, kind_of, materialize, names_in_code, read_regular
+from grader.files import Tree
+from grader.files_code import names_in_code
+from grader.files_entries import TreeError, is_junk, kind_of, read_regular
+from grader.files_write import materialize
 
 MAX_FILE_BYTES = 8 << 20
 MAX_ZIP_BYTES = 64 << 20   # a student's zip, unpacked (its members are read one at a time, each capped)
@@ -617,7 +620,7 @@ def _unescape(match: re.Match) -> str:
 
 
 def mention(paths: list[Path], word: bytes) -> bool:
-    """Whether any submission's Python files name ``word`` in their code (``files.names_in_code``: not
+    """Whether any submission's Python files name ``word`` in their code (``files_code.names_in_code``: not
     only in a docstring or a comment) or its notebooks contain it anywhere (a zip is assumed to): a
     cheap look before grading, e.g. to start a fork server with torch while the first ones grade. Reads
     regular files only, no link inside a folder, nothing over ``MAX_FILE_BYTES``."""
