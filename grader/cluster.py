@@ -24,7 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.errors import SpecError, UsageError
-from grader.files import Tree, TreeError, kind_of, materialize, read_regular
+from grader.files import Tree
+from grader.files_entries import TreeError, kind_of, read_regular
+from grader.files_write import materialize
 from grader.grade import Job, grade_stream
 from grader.pool import Settings, single_threaded_torch
 from grader.report import Report, failed_report

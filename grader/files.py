@@ -13,6 +13,9 @@ is read, whatever the order of the members.
 ``Tree.files`` lists what a student would see, links resolved: ``(shown path, real path)`` pairs, and
 the skipped entries with why. ``Tree.read`` reads one real file under a size cap, refusing anything that
 is not a regular file (a named pipe swapped in would otherwise block the read).
+
+What an entry is, and the read of one regular file, are in ``grader.files_entries``; writing a tree to
+disk in ``grader.files_write``; looking for a name in Python source in ``grader.files_code``.
 """
 
 from __future__ import annotations
@@ -21,68 +24,27 @@ import hashlib
 import io
 import os
 import stat
-import tokenize
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+from grader.files_entries import (
+    ROOT,
+    Listing,
+    Node,
+    Skipped,
+    TreeError,
+    _size,
+    is_junk,
+    kind_of,
+    read_regular,
+)
 
 MAX_ENTRIES = 20_000      # files, folders and links one submission's tree may hold
 MAX_DEPTH = 64            # folders within folders
 MAX_LINK_HOPS = 40        # as Linux's own limit on links followed in one path
 MAX_LINK_BYTES = 4096     # a zip member that claims to be a link and is longer is not one
-JUNK = frozenset({"__MACOSX", "__pycache__", "Thumbs.db", "desktop.ini", "node_modules"})
-ROOT = PurePosixPath()
-
-_SPECIAL = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-            (stat.S_ISBLK, "a device"))
-
-
-class TreeError(Exception):
-    """The folder or zip cannot be read as a whole (not a zip, too many entries): the message says why."""
-
-
-def is_junk(name: str) -> bool:
-    """Hidden files and folders, and what macOS, Windows, Python and npm leave behind."""
-    return name.startswith(".") or name in JUNK
-
-
-def kind_of(mode: int) -> str:
-    """What a file mode is, in words: ``a file``, ``a folder``, ``a symbolic link``, ``a named pipe``..."""
-    if stat.S_ISREG(mode):
-        return "a file"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    return next((what for test, what in _SPECIAL if test(mode)), "a special file")
-
-
-@dataclass(frozen=True)
-class Node:
-    kind: str          # "file", "dir", "link" or "other"
-    size: int = 0
-    target: str = ""   # a link's target, as written
-    what: str = ""     # an "other"'s kind in words (a named pipe...)
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An entry that was not read, and why (for the student's report)."""
-    path: PurePosixPath
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path} {self.reason}: not read"
-
-
-@dataclass
-class Listing:
-    """``Tree.files``: each readable file as ``(shown, real)`` (where the student put it, and the file it
-    is, after links), and what was skipped."""
-    files: list[tuple[PurePosixPath, PurePosixPath]] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
 
 
 class Tree:
@@ -366,82 +328,3 @@ class ZipTree(Tree):
 
     def close(self) -> None:
         self.archive.close()
-
-
-def read_regular(path: Path, limit: int, *, follow: bool = True) -> bytes:
-    """The bytes of a regular file, at most ``limit`` (``TreeError`` past it). Opened without blocking
-    and checked with ``fstat`` before reading: a named pipe or a device is refused, never read.
-    ``follow=False``: a link in the last component is refused too."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (0 if follow else os.O_NOFOLLOW)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise TreeError(f"{path.name} cannot be read ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise TreeError(f"{path.name} is {kind_of(info.st_mode)}, not a file")
-        if info.st_size > limit:
-            raise TreeError(f"{path.name} is larger than {_size(limit)}")
-        try:
-            data = f.read(limit + 1)
-        except OSError as exc:
-            raise TreeError(f"{path.name} cannot be read ({exc.strerror})") from None
-    if len(data) > limit:
-        raise TreeError(f"{path.name} is larger than {_size(limit)}")
-    return data
-
-
-def materialize(tree: Tree, dest: Path, *, limit: int, skip_junk: bool = False) -> list[Skipped]:
-    """Write ``tree`` under ``dest`` as it is: its files, folders and links (links as links, with the
-    targets they had, for the next reader's ``Tree`` to judge). Every file and folder is written before
-    the first link is made, and a link is made only where no link is on the way, so nothing written
-    ever goes through one. Special files and unreadable members are left out, and returned with why;
-    ``skip_junk``: hidden files and leftovers are left out too (and not returned)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    links, failed = [], []
-    for path, node in tree.entries():
-        if skip_junk and any(is_junk(part) for part in path.parts):
-            continue
-        out = dest.joinpath(*path.parts)
-        if node.kind == "dir":
-            out.mkdir(parents=True, exist_ok=True)
-        elif node.kind == "file":
-            try:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                with open(out, "xb") as f:
-                    tree.copy(path, f, limit)
-            except (TreeError, OSError) as exc:
-                out.unlink(missing_ok=True)  # half a file is worse than none
-                failed.append(Skipped(path, f"cannot be unpacked ({exc})"))
-        elif node.kind == "link":
-            links.append((path, node.target))
-    for path, target in links:
-        parent = dest
-        for part in path.parent.parts:
-            parent = parent / part
-            if parent.is_symlink() or not parent.is_dir():
-                break
-        else:
-            try:
-                os.symlink(target, dest.joinpath(*path.parts))
-            except OSError as exc:
-                failed.append(Skipped(path, f"cannot be made ({exc.strerror})"))
-    return failed
-
-
-def _size(limit: int) -> str:
-    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit} bytes"
-
-
-def names_in_code(source: bytes, name: str) -> bool:
-    """Whether Python source uses ``name`` as a name (``import torch``, ``torch.tensor``), not only in a
-    string or a comment (a docstring that says "like torch does"). Source that does not tokenize counts
-    as naming it whenever its bytes hold it."""
-    if name.encode() not in source:
-        return False
-    try:
-        return any(token.type == tokenize.NAME and token.string == name
-                   for token in tokenize.tokenize(io.BytesIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, UnicodeDecodeError, ValueError):
-        return True

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from grader.course import Assignment
 from grader.errors import UsageError
-from grader.files import Tree, TreeError, kind_of
+from grader.files import Tree
+from grader.files_entries import TreeError, kind_of
 from grader.intake import Origin
 from grader.report import Report
 

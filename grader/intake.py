@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from grader.files import Tree, TreeError, is_junk, materialize, read_regular
+from grader.files import Tree
+from grader.files_entries import TreeError, is_junk, read_regular
+from grader.files_write import materialize
 from grader.gradescope_metadata import submitter_names
 from grader.submission import MAX_ZIP_BYTES, check_exists
 

@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 
 from grader import notebook
 from grader.errors import UsageError
-from grader.files import Tree, TreeError, is_junk, kind_of, names_in_code, read_regular
+from grader.files import Tree
+from grader.files_code import names_in_code
+from grader.files_entries import TreeError, is_junk, kind_of, read_regular
 
 MAX_FILE_BYTES = 8 << 20
 MAX_ZIP_BYTES = 64 << 20   # a student's zip, unpacked (its members are read one at a time, each capped)
@@ -187,7 +189,7 @@ def _shown(items: list[str]) -> str:
 
 
 def mention(paths: list[Path], word: bytes) -> bool:
-    """Whether any submission's Python files name ``word`` in their code (``files.names_in_code``: not
+    """Whether any submission's Python files name ``word`` in their code (``files_code.names_in_code``: not
     only in a docstring or a comment) or its notebooks contain it anywhere (a zip is assumed to): a
     cheap look before grading, e.g. to start a fork server with torch while the first ones grade. Reads
     regular files only, no link inside a folder, nothing over ``MAX_FILE_BYTES``."""

@@ -489,7 +489,7 @@ def test_a_descent_with_the_students_output_gradient_matches_the_judge_and_names
 def test_torch_named_only_in_a_docstring_or_comment_does_not_call_for_torch():
     """The fork server with torch is for code that names torch; does a docstring or a comment that says
     "like torch does" no longer count, while any import does, and source that does not tokenize does?"""
-    from grader.files import names_in_code
+    from grader.files_code import names_in_code
 
     assert not names_in_code(b'"""Like torch does."""\n# torch\nx = "torch"\n', "torch")
     assert names_in_code(b"import torch.nn as nn\n", "torch") and names_in_code(b"from torch import optim\n", "torch")

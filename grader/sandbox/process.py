@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.errors import ForbiddenAPI, StudentError, StudentFault, StudentTimeout, WorkerCrashed
-from grader.files import names_in_code
+from grader.files_code import names_in_code
 from grader.sandbox import codec, forkserver
 from grader.sandbox.isolation import Isolation, detect
 from grader.spec import Limits
@@ -57,7 +57,7 @@ class Worker:
         self._generation = 0  # which process of this Worker's is running: requests belong to one
         self._unread: dict[int, Iterator[CallResult]] = {}  # request id -> its answers, not yet read to the end
         self._server: forkserver.ForkServer | None = None
-        self.frames = 0  # frames received: answers travel many to a frame when they can (worker.Replies)
+        self.frames = 0  # frames received: answers travel many to a frame when they can (replies.Replies)
 
     # ----------------------------------------------------------------------------- lifecycle
 

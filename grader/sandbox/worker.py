@@ -7,7 +7,8 @@ calls until its request pipe closes. Everything it sends goes
 through ``codec`` (plain data only); the judge trusts none of it beyond that.
 
 Only the standard library, NumPy, the codec and the forbidden-call guard are imported here:
-nothing of the grader, the reference or the checks is reachable from this process.
+nothing of the grader, the reference or the checks is reachable from this process. The reply batching
+(``replies.py``) and the walks (``walks.py``) are helpers of this folder, loaded by path like the codec.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # never at run time: the worker cannot import the grader package
+    from grader.sandbox.replies import Replies
 
 
 def _load(name: str):
@@ -41,7 +46,7 @@ def preload() -> None:
     ``Replies`` needs for its flusher (another 1.5 ms a child, in the fork server without torch)."""
     import threading  # noqa: F401
 
-    for name in ("codec", "guard", "objectives"):
+    for name in ("codec", "guard", "objectives", "replies", "walks"):
         _PRELOADED[name] = _load(name)
 
 
@@ -117,7 +122,8 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     calls and, in a walk, in the gradients (``seconds``: the checks' arithmetic, not the protocol's).
     """
 
-    codec, guard, objectives = (_PRELOADED.get(name) or _load(name) for name in ("codec", "guard", "objectives"))
+    codec, guard, objectives, replies_module, walks = (
+        _PRELOADED.get(name) or _load(name) for name in ("codec", "guard", "objectives", "replies", "walks"))
     guard.install(forbidden)  # done already when the fork server installed the same list before forking
     guard.activate(forbidden)
     sys.dont_write_bytecode = True
@@ -126,7 +132,7 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     # Keep the protocol descriptors away from 0-2 so that student prints cannot reach them by accident.
     request_fd, reply_fd = os.dup(request_fd), os.dup(reply_fd)
 
-    replies = Replies(codec, reply_fd, max_bytes)
+    replies = replies_module.Replies(codec, reply_fd, max_bytes)
     try:
         module = importlib.import_module(module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt at import are the submission's too
@@ -141,112 +147,13 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
         except EOFError:
             return
         try:
-            answer(request, module, module_name, root, codec, guard, objectives, replies, max_bytes)
+            answer(request, module, module_name, root, codec, guard, objectives, walks, replies, max_bytes)
         finally:
             replies.flush()
 
 
-class Replies:
-    """The worker's side of the reply pipe. ``send`` writes one frame; ``add`` queues a plain answer
-    to go with others in one batch frame, which costs the two sides one encode and one decode instead
-    of one per call: numbers as ``{"id", "i": first call, "batch": [...], "seconds": [...]}``, the θs
-    of optimizer steps under ``theta_only`` as ``{..., "stack": array whose row k is call i + k's θ}``.
-
-    A batch goes out when it reaches its size (1, 2, 4, ... up to ``MAX_BATCH`` within a request, so the
-    judge gets its first answers at once), before any other frame, at the end of each request, and from
-    a flusher thread every ``INTERVAL`` seconds: a call that then hangs in Python code still lets the
-    judge see every answer before it, as when each answer had its own frame. If the thread cannot start
-    (the submission used up its processes), every answer goes out at once."""
-
-    MAX_BATCH = 64
-    MAX_BYTES = 1 << 16  # a θ larger than this goes in a frame of its own
-    INTERVAL = 0.005
-
-    def __init__(self, codec, fd: int, max_bytes: int):
-        import threading
-
-        import numpy
-
-        self.codec, self.fd, self.max_bytes = codec, fd, max_bytes
-        self.np, self.allowed = numpy, codec.NATIVE_DTYPES
-        self.lock = threading.Lock()
-        self.items: list = []
-        self.head: tuple | None = None  # (request id, index of the first queued answer, stacked θs?)
-        self.size = 1
-        try:
-            threading.Thread(target=self._flusher, name="grader-replies", daemon=True).start()
-            self.batching = True
-        except RuntimeError:
-            self.batching = False
-
-    def send(self, message: dict) -> bool:
-        """Write ``message`` after whatever is queued; ``False`` if it could not be encoded (an error
-        frame saying why went instead)."""
-        with self.lock:
-            self._flush()
-            try:
-                self.codec.send(self.fd, message, self.max_bytes)
-                return True
-            except self.codec.CodecError as exc:
-                self.codec.send(self.fd, {"ok": False, "kind": "result", "error": str(exc), "id": message.get("id"),
-                                          "i": message.get("i")})
-                return False
-
-    def add(self, call_id: int, i: int, value, seconds: float, step: bool) -> bool:
-        """Queue the answer of call ``i``: a step's θ (``step``: an array of numbers, copied now), or
-        else a float or an int (a NumPy scalar becomes one, as the codec would make it). ``False`` if
-        it is not such a value; the caller then sends it in a frame of its own."""
-        kind = type(value)
-        if not step and kind is not float and kind is not int:  # what the codec would send for a NumPy scalar
-            if isinstance(value, self.np.floating):
-                value, kind = float(value), float
-            elif isinstance(value, self.np.integer):
-                value, kind = int(value), int
-        stacked = step and kind is self.np.ndarray
-        if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype in self.allowed
-                                     or not step and (kind is float or kind is int)):
-            return False
-        with self.lock:
-            if self.head is not None and (self.head[0] != call_id or self.head[1] + len(self.items) != i
-                                          or self.head[2] != stacked
-                                          or stacked and self.items[0][0].shape != value.shape
-                                          or stacked and self.items[0][0].dtype != value.dtype):
-                self._flush()
-            if self.head is None:
-                self.head = (call_id, i, stacked)
-            self.items.append((value.copy() if stacked else value, seconds))
-            if len(self.items) >= self.size:
-                self._flush()
-                self.size = min(2 * self.size, self.MAX_BATCH)
-        return True
-
-    def flush(self) -> None:
-        """Send what is queued; the next request's batches start small again."""
-        with self.lock:
-            self._flush()
-            self.size = 1
-
-    def _flush(self) -> None:  # the lock is held
-        if not self.items:
-            return
-        (call_id, first, stacked), items = self.head, self.items
-        self.head, self.items = None, []
-        message = {"ok": True, "id": call_id, "i": first, "seconds": [s for _, s in items], "forbidden": []}
-        if stacked:
-            message["stack"] = self.np.stack([v for v, _ in items])
-        else:
-            message["batch"] = [v for v, _ in items]
-        self.codec.send(self.fd, message, self.max_bytes)
-
-    def _flusher(self) -> None:
-        while True:
-            time.sleep(self.INTERVAL)
-            with self.lock:
-                self._flush()
-
-
-def answer(request: dict, module, module_name: str, root: str, codec, guard, objectives, replies: Replies,
-           max_bytes: int) -> None:
+def answer(request: dict, module, module_name: str, root: str, codec, guard, objectives, walks,
+           replies: Replies, max_bytes: int) -> None:
     """Run one request's calls in turn, replying as ``serve`` describes. ``kwargs`` in the request:
     the keyword arguments of every call whose own are ``None`` (each call gets a fresh copy).
     ``columns``: ``[[a, stack], ...]``, argument ``a`` of call ``i`` is row ``i`` of ``stack`` (a copy).
@@ -269,7 +176,7 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
         if walker is None:
             replies.send({"ok": False, "kind": "result", "id": call_id, "i": 0, "error": "an unknown walk"})
             return
-        _walk(func, raised, call_id, args, kwargs, int(request.get("repeat") or 1), walker,
+        walks._walk(func, raised, call_id, args, kwargs, int(request.get("repeat") or 1), walker,
               float(request.get("progress") or 1.0), guard, replies, int(request.get("trace") or 0))
         return
     carry, echo, shared = request.get("carry") or [], request.get("echo"), request.get("kwargs") or {}
@@ -311,7 +218,7 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
             if not replies.send(message) or used:
                 return
         if carry:
-            carried = _carry(codec, value, carry, max_bytes)
+            carried = walks._carry(codec, value, carry, max_bytes)
             if carried is None:  # the judge checks the value; a value that cannot carry ends the stream
                 return
 
@@ -320,63 +227,3 @@ def _missing(message: str):
     def missing(*args, **kwargs):
         raise AttributeError(message)
     return missing
-
-
-def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, walker, progress: float, guard,
-          replies: Replies, trace: int = 0) -> None:
-    """A walk (see ``serve``): ``func`` run freely for ``steps`` steps from ``args``, each step's leading
-    arguments made by ``walker`` (``objectives.walker``) from the one before; a frame only for the last
-    step, the step where it stopped (``"last": true`` on either), and progress. With ``trace`` k, each
-    frame also holds ``"trace"``: θ every k steps since the previous frame, for a picture of the path
-    (not graded). A walk whose θ is not what the function returns (``OutputsWalk``) sends θ after each
-    answered step as ``"after"``."""
-    clock, seconds, last_frame = time.perf_counter, 0.0, time.perf_counter()
-    path = []
-    for i in range(steps):
-        guard.used.clear()
-        start = clock()
-        try:
-            value = func(*args, **kwargs)
-        except BaseException as exc:
-            raised(exc, i)
-            return
-        now = clock()
-        seconds += now - start
-        used = sorted(guard.used) if guard.used else []
-        # the walk's own arithmetic (the update, the next gradient) is the check's, done here: timed with the call
-        start = clock()
-        going = not used and walker.take(value) and i + 1 < steps
-        if going:
-            args[0:walker.width] = walker.args()
-            if trace and (i + 1) % trace == 0:
-                path.append(walker.theta)
-        seconds += clock() - start
-        if going and now - last_frame < progress:
-            continue  # no frame for this step
-        message = {"ok": True, "id": call_id, "i": i, "value": value, "seconds": seconds, "forbidden": used}
-        if not going:
-            message["last"] = True
-        if walker.after is not None:
-            message["after"] = walker.after
-        if path:
-            message["trace"] = _stack(path)
-        if not replies.send(message) or not going or used:
-            return
-        seconds, last_frame, path = 0.0, clock(), []
-
-
-def _stack(path: list):
-    import numpy as np  # loaded by the fork server before any submission
-
-    return np.stack(path)
-
-
-def _carry(codec, value, pairs, max_bytes: int) -> list | None:
-    """Element ``o`` of ``value`` for each ``(a, o)`` in ``pairs``, as plain data, or ``None`` when
-    ``value`` has no such elements or they cannot cross."""
-    if not isinstance(value, (tuple, list)):
-        return None
-    try:
-        return [codec.copy(value[o], max_bytes) for _, o in pairs]
-    except Exception:
-        return None
