@@ -1,6 +1,6 @@
 """The worker's reply batching: many plain answers to one frame, flushed in time by a thread.
 
-Loaded by path, like the worker's other helpers (``worker._load``), in the fork server before it forks
+Loaded by path, like the worker's other helpers (the zygote's ``_load``), in the fork server before it forks
 or in the worker: it imports only the standard library and NumPy, and is given the codec it writes with.
 """
 

@@ -1,7 +1,7 @@
 """The worker's walks: an optimizer run freely in one request (``walk``), and what a carried stream
 passes from one call to the next (``carry``); see ``worker.serve``.
 
-Loaded by path, like the worker's other helpers (``worker._load``): it imports only the standard
+Loaded by path, like the worker's other helpers (the zygote's ``_load``): it imports only the standard
 library and NumPy, and is given the codec, the guard and the replies it works with.
 """
 
@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # never at run time: the worker cannot import the grader package
     from grader.sandbox.replies import Replies
+
+
+def timed(func, args, kwargs: dict, used: set, clock):
+    """``func(*args, **kwargs)`` and the seconds it took, the record of forbidden routines ``used`` cleared
+    first (it then holds what this call used); raises what ``func`` raises."""
+    used.clear()
+    start = clock()
+    value = func(*args, **kwargs)
+    return value, clock() - start
 
 
 def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, walker, progress: float, guard,
@@ -25,15 +34,13 @@ def _walk(func, raised, call_id: int, args: list, kwargs: dict, steps: int, walk
     clock, seconds, last_frame = time.perf_counter, 0.0, time.perf_counter()
     path = []
     for i in range(steps):
-        guard.used.clear()
-        start = clock()
         try:
-            value = func(*args, **kwargs)
+            value, took = timed(func, args, kwargs, guard.used, clock)
         except BaseException as exc:
             raised(exc, i)
             return
         now = clock()
-        seconds += now - start
+        seconds += took
         used = sorted(guard.used) if guard.used else []
         # the walk's own arithmetic (the update, the next gradient) is the check's, done here: timed with the call
         start = clock()

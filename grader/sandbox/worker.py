@@ -20,40 +20,29 @@ import resource
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # never at run time: the worker cannot import the grader package
     from grader.sandbox.replies import Replies
 
 
-def _load(name: str):
-    """A module of this folder, by path: the grader package itself is not importable from here."""
-    path = Path(__file__).with_name(f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_grader_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 _PRELOADED: dict = {}
 
 
-def preload() -> None:
-    """Load the modules ``serve`` needs, once, in the fork server before it forks: each child then
+def preload(load) -> None:
+    """Load the modules ``serve`` needs with ``load`` (the zygote's loader by path: the grader package is not
+    importable here), once, in the fork server before it forks: each child then
     starts with them instead of compiling them again (about 5 ms), and with ``threading``, which
     ``Replies`` needs for its flusher (another 1.5 ms a child, in the fork server without torch)."""
     import threading  # noqa: F401
 
     for name in ("codec", "guard", "objectives", "replies", "walks"):
-        _PRELOADED[name] = _load(name)
+        _PRELOADED[name] = load(name)
 
 
 def install_guard(forbidden: list[str]) -> None:
-    """Wrap the routines of ``forbidden`` in this process, for the children it forks (fork server)."""
-    if "guard" not in _PRELOADED:
-        preload()
+    """Wrap the routines of ``forbidden`` in this process, for the children it forks (fork server, which ran
+    ``preload`` when it started)."""
     _PRELOADED["guard"].install(forbidden)
 
 
@@ -123,7 +112,7 @@ def serve(module_name: str, request_fd: int, reply_fd: int, max_bytes: int, forb
     """
 
     codec, guard, objectives, replies_module, walks = (
-        _PRELOADED.get(name) or _load(name) for name in ("codec", "guard", "objectives", "replies", "walks"))
+        _PRELOADED[name] for name in ("codec", "guard", "objectives", "replies", "walks"))
     guard.install(forbidden)  # done already when the fork server installed the same list before forking
     guard.activate(forbidden)
     sys.dont_write_bytecode = True
@@ -199,14 +188,11 @@ def answer(request: dict, module, module_name: str, root: str, codec, guard, obj
         if carried:
             for (a, _), value in zip(carry, carried, strict=False):
                 args[a] = value
-        used_now.clear()
-        start = clock()
         try:
-            value = func(*args, **kwargs)
+            value, seconds = walks.timed(func, args, kwargs, used_now, clock)
         except BaseException as exc:
             raised(exc, i)
             return
-        seconds = clock() - start
         used = sorted(used_now) if used_now else []
         step = theta_only and objectives.is_step(value)
         if used or echo or not add(call_id, i, value[0] if step else value, seconds, step):

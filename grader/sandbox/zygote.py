@@ -85,7 +85,7 @@ class Zygote:
         self.drops = confined or work is not None
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.worker = _load("worker")
-        self.worker.preload()
+        self.worker.preload(_load)
         self._reaped: dict[int, int] = {}  # pid -> wait status, of children _reap collected during a stop
 
     def run(self) -> None:
