@@ -7,7 +7,7 @@ misspelt tolerance or parameter, a call of a function its entry does not list: a
 the reference's message), and the stub ``grader assign`` writes passes none (a check the stub passes
 cannot tell a submission that does nothing from a right one).
 
-``grader grade`` runs the reference's part before a batch (``reference_problem``): a class whose checks
+``grader grade`` of more than one submission runs the reference's part first (``reference_problem``): a class whose checks
 fail for the reference stops with that message instead of writing a report of errors per student. Its
 verdict is remembered by the assignment's fingerprint, so a resumed or repeated batch pays for it once.
 """
