@@ -323,8 +323,8 @@ def plain_losses(problems, spec) -> np.ndarray:
 def test_normalization_trains_faster(student, rng, spec):
     """The lecture's demonstration: badly scaled inputs, a deep ReLU network, plain gradient descent. With
     the student's batch normalization (of the inputs and after every hidden linear layer) the training loss
-    must fall below ``max_final_mse`` in ``demo_steps`` steps; without normalization it stays above 1 at
-    every learning rate tried. The student's functions run only as the normalization layers."""
+    must fall below ``max_final_mse`` in ``demo_steps`` steps; without normalization it stays above 0.8
+    at every learning rate tried. The student's functions run only as the normalization layers."""
     steps, lr, threshold = int(spec.parameter("demo_steps")), float(spec.parameter("demo_lr")), spec.parameter("max_final_mse")
     problems = demo_problems(rng, spec)
 
@@ -352,5 +352,5 @@ def test_normalization_trains_faster(student, rng, spec):
         f"a network with your batch normalization of the inputs and after each of its {demo_settings(spec)['depth']} "
         f"hidden layers, trained by full-batch gradient descent (lr {lr:g}, {steps} steps) on {which} of badly "
         f"scaled inputs, {ended}; with a correct batch normalization it ends below {threshold:g} (the same network "
-        "without normalization stays above 1 at every learning rate). Check the training-mode forward pass and "
+        "without normalization stays above 0.8 at every learning rate tried). Check the training-mode forward pass and "
         "every output of batchnorm_backward")
