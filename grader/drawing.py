@@ -263,11 +263,16 @@ def _log_norm(surface: _Surface, z: np.ndarray):
 
 
 def draw_curve(axes, figure: dict) -> None:
-    """The student's values and the reference's against steps (a log scale when they span decades)."""
+    """The student's values and the reference's against steps (a log scale when they span decades);
+    ``labels={"student": ..., "reference": ...}`` names the two lines (default "yours" and "reference"),
+    ``xlabel`` and ``ylabel`` the axes."""
     student, reference = _series(figure.get("student")), _series(figure.get("reference"))
     x = _series(figure.get("x")) if figure.get("x") is not None else np.arange(max(len(student), len(reference)))
-    axes.plot(x[:len(reference)], reference[:len(x)], color=REFERENCE, linewidth=2.2, label="reference")
-    axes.plot(x[:len(student)], student[:len(x)], color=STUDENT, linestyle="--", linewidth=1.6, label="yours")
+    labels = figure.get("labels") if isinstance(figure.get("labels"), dict) else {}
+    axes.plot(x[:len(reference)], reference[:len(x)], color=REFERENCE, linewidth=2.2,
+              label=_label(str(labels.get("reference", "reference"))))
+    axes.plot(x[:len(student)], student[:len(x)], color=STUDENT, linestyle="--", linewidth=1.6,
+              label=_label(str(labels.get("student", "yours"))))
     values = np.concatenate([student, reference])
     values = values[np.isfinite(values)]
     if len(values) and values.min() > 0 and values.max() / values.min() > 100:

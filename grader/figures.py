@@ -9,7 +9,8 @@ Kinds:
 
 * ``"path"``: an optimizer's path on a surface of ``grader.sandbox.objectives``:
   ``surface="rosenbrock"``, ``student=[[x, y], ...]``, ``reference=[[x, y], ...]``;
-* ``"curve"``: values against steps: ``x=[...]``, ``student=[...]``, ``reference=[...]``;
+* ``"curve"``: values against steps: ``x=[...]``, ``student=[...]``, ``reference=[...]``, optionally
+  ``labels={"student": ..., "reference": ...}`` (the lines' names), ``xlabel=`` and ``ylabel=``;
 * ``"histogram"``: ``samples=[...]`` against a density: ``density="normal"``, ``params={"std": ...}``.
 """
 

@@ -74,7 +74,7 @@ class AssignmentSpec(_Strict):
     forbidden: list[str] = Field(default_factory=list, description="dotted names a submission may not use")
     limits: Limits = Field(default_factory=Limits)
     tolerances: dict[str, Tolerance] = Field(default_factory=dict)
-    parameters: dict[str, float | int | str | bool] = Field(
+    parameters: dict[str, float | int | str | bool | list[float | int]] = Field(
         default_factory=dict, description="other numbers checks read, e.g. a time budget or a loss threshold")
     checks: dict[str, Check] = Field(min_length=1)
     gradescope: Gradescope = Field(default_factory=Gradescope)

@@ -18,9 +18,9 @@ def assignment(request):
     return load_assignment(request.param, course_root(ROOT))
 
 
-def test_the_course_has_all_six_assignments():
-    """Are the six assignments of the lecture all here?"""
-    assert set(ASSIGNMENTS) == {"optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay"}
+def test_the_course_has_all_its_assignments():
+    """Are the lecture's assignments all here?"""
+    assert set(ASSIGNMENTS) == {"optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay", "normalization"}
 
 
 def test_the_spec_is_whole(assignment):

@@ -117,6 +117,9 @@ EXAMPLES = {
     "weight_decay/bob": [("adamw", "g + 2 weight_decay * theta")],
     "weight_decay/carol": [("sgd_weight_decay", "(1 - lr lam)")],
     "weight_decay/dave": [("adamw", "decay after")],
+    "normalization/bob": [("batchnorm_forward", "eps outside")],
+    "normalization/carol": [("batchnorm_backward", "without the terms")],
+    "normalization/dave": [("batchnorm_forward", "biased variance in the running")],
 }
 
 

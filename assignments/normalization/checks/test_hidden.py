@@ -307,7 +307,7 @@ def demo_problems(rng, spec) -> list:
 
 
 def plain_lrs(spec) -> list[float]:
-    return [float(lr) for lr in str(spec.parameter("demo_plain_lrs")).split()]
+    return [float(lr) for lr in spec.parameter("demo_plain_lrs")]
 
 
 def plain_losses(problems, spec) -> np.ndarray:
@@ -339,10 +339,11 @@ def test_normalization_trains_faster(student, rng, spec):
     final = losses[:, -1]
     with np.errstate(all="ignore"):
         plain = plain_losses(problems[:1], spec)[0]
-    figures.add("curve", "The lecture's data set: training loss (MSE) with your batch normalization (yours) and "
-                "without normalization at its best learning rate (reference)", public=True,
+    figures.add("curve", "The lecture's data set: training loss (MSE) with your batch normalization and "
+                "without normalization at its best learning rate", public=True,
                 x=np.arange(steps + 1), student=losses[0], reference=plain, xlabel="step of gradient descent",
-                ylabel="training loss (MSE)")
+                ylabel="training loss (MSE)",
+                labels={"student": "with your batch normalization", "reference": "without normalization"})
     if np.all(final <= threshold):
         return
     which = "the lecture's data set" if final[0] > threshold else "a secret data set"
