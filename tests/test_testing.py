@@ -330,3 +330,19 @@ def test_a_gradient_off_central_differences_is_named_by_element():
     with pytest.raises(AssertionError) as shown:
         assert_gradient_close(numerical * [[1, 1], [1, 1.5]], numerical, tol, "g", reveal=True, against="the difference")
     assert "element (1, 1) is -6.0, the difference there is -4.0, a relative error of 0.2" in str(shown.value)
+
+
+def test_a_known_mistake_is_matched_in_every_part_of_a_tuple():
+    """A backward pass returns (dx, dgamma, dbeta): value_hint names a mistake only when every part matches."""
+    from grader.testing import matching_mistake, value_hint
+
+    tol = Tolerance(rtol=1e-9, atol=1e-12)
+    right = (np.arange(6.0).reshape(2, 3), np.ones(3), np.zeros(3))
+    unsummed = (right[0], np.ones((2, 3)), right[2])
+    assert matching_mistake(unsummed, {"dgamma not summed": unsummed, "right": right}, tol) == \
+        "your values match dgamma not summed"
+    assert matching_mistake(right, {"dgamma not summed": unsummed}, tol) is None
+    assert matching_mistake(np.ones(3), {"a number": 1.0, "ones": np.ones(3)}, tol) == "your values match ones"
+    assert value_hint({"twice": lambda a, b: (2 * a, b)}, (np.ones(2) * 2, np.ones(2)), (np.ones(2), np.ones(2)),
+                      tol) == "your values match twice"
+    assert matching_mistake(("not", "numbers"), {"x": (1.0, 2.0)}, tol) is None

@@ -18,16 +18,28 @@ def matching_mistake(actual, candidates: Mapping[str, object], tol: Tolerance) -
     """For a check that computes known wrong answers itself: the description of the first candidate
     value (``{"the sum over the batch instead of the mean": wrong_value, ...}``) that ``actual``
     matches within ``tol``, as "your values match <description>", or ``None``. Append it to the
-    check's message: it names a kind of mistake, never a number."""
-    try:
-        actual = as_array(actual, "value")
-    except BadResult:
+    check's message: it names a kind of mistake, never a number. A value may be an array (or a number),
+    or a tuple of them, as a backward pass returns ``(dx, dgamma, dbeta)``: then every part must match."""
+    parts = _parts(actual)
+    if parts is None:
         return None
     for description, value in candidates.items():
-        expected = np.asarray(value, dtype=np.float64)
-        if expected.shape == actual.shape and all_close([actual], [expected], tol):
+        expected = _parts(value)
+        if (expected is not None and len(expected) == len(parts)
+                and all(e.shape == a.shape and all_close([a], [e], tol) for a, e in zip(parts, expected, strict=True))):
             return f"your values match {description}"
     return None
+
+
+def _parts(value) -> list[np.ndarray] | None:
+    """``value`` as float64 arrays: one for an array or a number, one per element for a tuple or list of
+    them; ``None`` for anything else."""
+    try:
+        if isinstance(value, (tuple, list)) and value and all(isinstance(v, (np.ndarray, int, float)) for v in value):
+            return [as_array(v, "value") for v in value]
+        return [as_array(value, "value")]
+    except (BadResult, ValueError, TypeError):
+        return None
 
 
 @contextmanager
