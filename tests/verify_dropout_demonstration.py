@@ -1,0 +1,62 @@
+"""How the settings of dropout's demonstration check (``test_dropout_generalizes``) were chosen and verified.
+
+Not a test (pytest does not collect it): run ``python tests/verify_dropout_demonstration.py [mask seed sets]``.
+It trains the spec's network with the REFERENCE's dropout, exactly as the check does, on the lecture's
+data (``demo_data_seed``) for many sets of mask seeds, and on other data seeds too (the settings are
+not tuned to one data set), and prints the worst margin of the lecture's two claims over them:
+
+* (a) the final training loss with dropout minus the one without (> 0: dropout makes it higher);
+* (b) the generalization gap (validation minus training loss) without dropout minus the one with (> 0:
+  the validation loss comes closer to the training loss with dropout).
+
+Measured (spec as committed): see RESULTS below.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from grader.course import course_root, load_assignment
+from grader.testing import load_sibling
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKS = ROOT / "assignments" / "dropout" / "checks"
+
+
+def main(sets: int, data_seeds: int) -> None:
+    hidden = load_sibling(str(CHECKS / "common.py"), "test_hidden")
+    reference = load_sibling(str(ROOT / "reference" / "dropout.py"), "dropout")
+    spec = load_assignment("dropout", course_root(ROOT)).spec
+    p = float(spec.parameter("demo_p"))
+    lecture = hidden.demonstration(spec)
+    _, plain = lecture.train()
+    _, drop = lecture.train(hidden.reference_masks(reference, (len(lecture.y), lecture.theta0[1].size), p,
+                                                   hidden.mask_seeds(spec)))
+    higher, narrower = hidden.claims(plain, drop)
+    print(f"the lecture's data and mask seeds (what the check uses): (a) {higher:.4f}, (b) {narrower:.4f}", flush=True)
+    for data_seed in range(data_seeds):
+        demo = hidden.Demonstration(data_seed, *(int(spec.parameter(k)) for k in ("demo_points", "demo_inputs",
+                                                                                    "demo_width")),
+                                    float(spec.parameter("demo_noise")), int(spec.parameter("demo_steps")),
+                                    float(spec.parameter("demo_lr")))
+        shape = (len(demo.y), demo.theta0[1].size)
+        _, plain = demo.train()
+        a, b = [], []
+        for s in range(sets):
+            seeds = np.random.default_rng([data_seed, s]).integers(2**63, size=demo.steps)
+            _, drop = demo.train(hidden.reference_masks(reference, shape, p, seeds))
+            higher, narrower = hidden.claims(plain, drop)
+            a.append(higher)
+            b.append(narrower)
+        a, b = np.array(a), np.array(b)
+        print(f"data seed {data_seed}: {sets} mask seed sets; (a) worst {a.min():.4f} median {np.median(a):.4f}, "
+              f"(b) worst {b.min():.4f} median {np.median(b):.4f}; fail (a) {int(np.sum(a <= 0))}, (b) "
+              f"{int(np.sum(b <= 0))}; below demo_margin: {int(np.sum(np.minimum(a, b) < spec.parameter('demo_margin')))}",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100, int(sys.argv[2]) if len(sys.argv) > 2 else 5)
