@@ -155,7 +155,7 @@ def test_backward_matches_numerical(student, public_rng, spec):
         seed = seed_of(public_rng)
         (_, keep), _, what = forward_calls(student, [(x, p, True, seed)])[0]
 
-        def loss(stack, p=p, seed=seed):
+        def loss(stack, p=p, seed=seed, x=x, dout=dout, what=what):
             """sum(dout * out) for each input of the stack, each forward call with the same mask."""
             values = common.one_by_one(student.dropout_forward.stream(
                 [((z, p, True, np.random.default_rng(seed)), {}) for z in stack]))
