@@ -47,7 +47,8 @@ def backward_without_mask(dout, keep, p):
     """dout / (1 - p): the gradient reaches the dropped units too."""
     if keep is None:
         return np.array(dout, dtype=np.float64)
-    return dout / (1.0 - p)
+    with np.errstate(divide="ignore", invalid="ignore"):  # p = 1: the mistake's own inf, never a warning
+        return dout / (1.0 - p)
 
 
 def backward_without_scale(dout, keep, p):
