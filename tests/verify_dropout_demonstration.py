@@ -35,8 +35,8 @@ def main(sets: int, data_seeds: int) -> None:
     p = float(spec.parameter("demo_p"))
     lecture = hidden.demonstration(spec)
     _, plain = lecture.train()
-    _, drop = lecture.train(hidden.reference_masks(reference, (len(lecture.y), lecture.theta0[1].size), p,
-                                                   hidden.mask_seeds(spec)))
+    _, drop = lecture.train(hidden.reference_masks(reference, (lecture.steps, len(lecture.y), lecture.theta0[1].size),
+                                                   p, hidden.mask_seed(spec)))
     higher, narrower = hidden.claims(plain, drop)
     print(f"the lecture's data and mask seeds (what the check uses): (a) {higher:.4f}, (b) {narrower:.4f}", flush=True)
     for data_seed in range(data_seeds):
@@ -44,12 +44,12 @@ def main(sets: int, data_seeds: int) -> None:
                                                                                     "demo_width")),
                                     float(spec.parameter("demo_noise")), int(spec.parameter("demo_steps")),
                                     float(spec.parameter("demo_lr")))
-        shape = (len(demo.y), demo.theta0[1].size)
+        shape = (demo.steps, len(demo.y), demo.theta0[1].size)
         _, plain = demo.train()
         a, b = [], []
         for s in range(sets):
-            seeds = np.random.default_rng([data_seed, s]).integers(2**63, size=demo.steps)
-            _, drop = demo.train(hidden.reference_masks(reference, shape, p, seeds))
+            seed = int(np.random.default_rng([data_seed, s]).integers(2**63))
+            _, drop = demo.train(hidden.reference_masks(reference, shape, p, seed))
             higher, narrower = hidden.claims(plain, drop)
             a.append(higher)
             b.append(narrower)

@@ -108,9 +108,9 @@ class Demonstration:
         return float(np.mean((np.maximum(x @ w1 + b1, 0.0) @ w2 + b2 - y) ** 2))
 
     def train(self, dropout=None, every: int = 10):
-        """Adam (bias-corrected, lr, betas 0.9 and 0.999) on the training MSE. ``dropout(t)`` gives step t's
-        (forward multiplier, backward multiplier) of the hidden units (each of shape (n, width)): the
-        hidden units are h * forward, the gradient reaching h is the upstream one times backward; ``None``
+        """Adam (bias-corrected, lr, betas 0.9 and 0.999) on the training MSE. ``dropout`` is a pair of arrays of
+        shape (steps, n, width), the forward and backward multipliers of the hidden units at each step: the
+        hidden units are h * forward[t], the gradient reaching h is the upstream one times backward[t]; ``None``
         trains without dropout. Returns the final θ (w1, b1, w2, b2) and the training and validation losses
         every ``every`` steps (evaluation mode)."""
         sizes = [t.size for t in self.theta0]
@@ -125,7 +125,7 @@ class Demonstration:
         for t in range(1, self.steps + 1):
             a = self.x @ w1 + b1
             h = np.maximum(a, 0.0)
-            forward, backward = (1.0, 1.0) if dropout is None else dropout(t - 1)
+            forward, backward = (1.0, 1.0) if dropout is None else (dropout[0][t - 1], dropout[1][t - 1])
             hd = h * forward
             r = (hd @ w2 + b2 - self.y) * (2.0 / n)
             da = np.outer(r, w2) * backward * (a > 0)
@@ -168,53 +168,45 @@ def plain_curve(demo: Demonstration, spec) -> np.ndarray:
     return _PLAIN[key]
 
 
-def mask_seeds(spec) -> np.ndarray:
-    """The seed of each training step's generator: the lecture's, from ``demo_data_seed``."""
-    return np.random.default_rng([int(spec.parameter("demo_data_seed")), 1]).integers(2**63,
-                                                                                     size=int(spec.parameter("demo_steps")))
+def mask_seed(spec) -> int:
+    """The seed of the generator that draws every step's mask: the lecture's, from ``demo_data_seed``."""
+    return int(np.random.default_rng([int(spec.parameter("demo_data_seed")), 1]).integers(2**63))
 
 
-def reference_masks(reference, shape, p: float, seeds):
-    """Step t's (forward, backward) multipliers from the reference, on a generator seeded with seeds[t] (the
-    verification's; the check asks the student's functions the same)."""
+def reference_masks(reference, shape: tuple[int, int, int], p: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The forward and backward multipliers of every step, shape (steps, n, width), from the reference: its
+    dropout_forward on ones with a generator seeded with ``seed`` (one draw for all the steps, the same
+    numbers as a draw per step from one generator), and its dropout_backward on ones with that keep. The
+    check asks the student's functions the same."""
     ones = np.ones(shape)
-
-    def at(t):
-        out, keep = reference.dropout_forward(ones, p, True, np.random.default_rng(int(seeds[t])))
-        return out, reference.dropout_backward(ones, keep, p)
-
-    return at
+    out, keep = reference.dropout_forward(ones, p, True, np.random.default_rng(seed))
+    return out, reference.dropout_backward(ones, keep, p)
 
 
 def test_dropout_generalizes(student, spec):
     """The lecture's two claims with the student's dropout: (a) the training loss is higher with dropout, (b) the
-    validation loss comes closer to the training loss. The student's dropout_forward (on ones: its out is the
-    multiplier of the hidden units) and dropout_backward (on ones, with that keep: the multiplier of their
-    gradient) give every step's masks, in two requests; the training and every loss are computed here.
+    validation loss comes closer to the training loss. The student's dropout_forward on ones of shape (steps, n,
+    width) (its out: every step's multiplier of the hidden units) and dropout_backward on ones with that keep
+    (the multiplier of their gradient) give the masks of the whole training in two calls; the training and
+    every loss are computed here.
 
-    Everything is the lecture's: the data, the initialization and the generators' seeds (``mask_seeds``), so
-    a mistake costs every student the same, and a correct solution draws the masks on which the reference
-    was verified (tests/verify_dropout_demonstration.py)."""
+    Everything is the lecture's: the data, the initialization and the generator's seed (``mask_seed``), so a
+    mistake costs every student the same, and a correct solution draws the masks on which the reference was
+    verified (tests/verify_dropout_demonstration.py)."""
     demo = demonstration(spec)
     p, steps = float(spec.parameter("demo_p")), demo.steps
-    shape = (len(demo.y), demo.theta0[1].size)
-    seeds = mask_seeds(spec)
+    shape = (steps, len(demo.y), demo.theta0[1].size)
     plain = plain_curve(demo, spec)
     ones = np.ones(shape)
-    forwards = common.one_by_one(student.dropout_forward.stream(
-        [((ones, p, True, np.random.default_rng(int(s))), {}) for s in seeds]))
-    outs, keeps = [], []
-    for t, value in enumerate(forwards, 1):
-        out, keep = common.forward_result(value, shape, True, f"dropout_forward at training step {t} of {steps}")
-        outs.append(out)
-        keeps.append(keep)
-    backwards = common.one_by_one(student.dropout_backward.stream([((ones, keep, p), {}) for keep in keeps]))
-    grads = [as_array(value, f"dropout_backward at training step {t} of {steps}", shape)
-             for t, value in enumerate(backwards, 1)]
-    if not all(np.all(np.isfinite(o)) and np.all(np.isfinite(g)) for o, g in zip(outs, grads, strict=True)):
+    what = f"dropout_forward(x of shape {shape}, p={p:g}, train=True, rng), the hidden units of every training step"
+    outs, keeps = common.forward_result(student.dropout_forward(ones, p, True, np.random.default_rng(mask_seed(spec))),
+                                        shape, True, what)
+    grads = as_array(student.dropout_backward(ones, keeps, p), f"dropout_backward(dout, keep, p={p:g}) with that keep",
+                     shape)
+    if not (np.all(np.isfinite(outs)) and np.all(np.isfinite(grads))):
         raise AssertionError(f"dropout_forward or dropout_backward returned a value that is not finite (p = {p:g})")
     with np.errstate(all="ignore"):
-        _, with_student = demo.train(lambda t: (outs[t], grads[t]))
+        _, with_student = demo.train((outs, grads))
     steps_axis = plain[:, 0]
     figures.add("curve", f"training loss (evaluation mode) with your dropout (p = {p:g}, 'yours') and without "
                 "dropout ('reference'): dropout makes it higher", public=True, x=steps_axis,
@@ -223,7 +215,7 @@ def test_dropout_generalizes(student, spec):
                 "('reference'): closer to the training loss with dropout", public=True, x=steps_axis,
                 student=with_student[:, 2], reference=plain[:, 2], xlabel="step", ylabel="validation MSE")
     higher, narrower = claims(plain, with_student)
-    story = (f"a network with one hidden layer of {shape[1]} ReLU units trained on {shape[0]} noisy points for "
+    story = (f"a network with one hidden layer of {shape[2]} ReLU units trained on {shape[1]} noisy points for "
              f"{steps} Adam steps, with your dropout (p = {p:g}) on the hidden units and without dropout")
     assert np.isfinite(higher) and higher > 0, (
         f"{story}: the training loss with dropout should end higher than without (dropout helps generalization, "
