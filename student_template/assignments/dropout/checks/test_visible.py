@@ -82,7 +82,7 @@ def test_forward_matches_torch(student, public_rng, spec):
     tol = spec.tolerance("values")
     for (x, p, _, _), ((out, keep), gen, what) in zip(cases, forward_calls(student, cases), strict=True):
         _, low, high = torch_kept_scale(x, p, seed_of(public_rng))
-        with hint_on_failure(common.forward_hint, mistakes.CATALOGUE.get("dropout_forward", {}), out, x, p, True,
+        with hint_on_failure(common.forward_hint, mistakes.CATALOGUE["dropout_forward"], out, x, p, True,
                              gen, spec.tolerance("mistake")):
             assert_close(out, np.where(keep, x * low, 0.0), tol,
                          f"{what}: out against x * keep * (the scale torch.nn.functional.dropout gives kept units, "
@@ -141,7 +141,7 @@ def test_backward_matches_autograd(student, public_rng, spec):
     for (dout, keep, p, grad), value in zip(cases, values, strict=True):
         what = f"dropout_backward(dout, keep, p={p}) with torch's mask as keep"
         got = as_array(value, what, dout.shape)
-        with hint_on_failure(value_hint, mistakes.CATALOGUE.get("dropout_backward", {}), got, (dout, keep, p),
+        with hint_on_failure(value_hint, mistakes.CATALOGUE["dropout_backward"], got, (dout, keep, p),
                              spec.tolerance("mistake")):
             assert_close(got, grad, tol, f"{what}, against torch's autograd through the same mask", reveal=True)
 
@@ -165,7 +165,7 @@ def test_backward_matches_numerical(student, public_rng, spec):
         expected = numerical_grad(loss, x, batched=True)
         call = f"dropout_backward(dout, keep, p={p}) with the keep of {what}"
         got = as_array(student.dropout_backward(dout, keep, p), call, x.shape)
-        with hint_on_failure(value_hint, mistakes.CATALOGUE.get("dropout_backward", {}), got, (dout, keep, p),
+        with hint_on_failure(value_hint, mistakes.CATALOGUE["dropout_backward"], got, (dout, keep, p),
                              spec.tolerance("mistake")):
             assert_gradient_close(got, expected, tol, f"{call}, against central differences of your dropout_forward",
                                   reveal=True)
@@ -179,7 +179,7 @@ def test_evaluation_is_identity(student, public_rng, spec):
         what = f"dropout_forward(x, p={p}, train=False, rng)"
         result = student.call("dropout_forward", x, p, False, gen, echo=True)
         out, _ = common.forward_result(result.value, x.shape, False, what)
-        with hint_on_failure(common.forward_hint, mistakes.CATALOGUE.get("dropout_forward", {}), out, x, p, False,
+        with hint_on_failure(common.forward_hint, mistakes.CATALOGUE["dropout_forward"], out, x, p, False,
                              gen, spec.tolerance("mistake")):
             assert_close(out, x, spec.tolerance("values"),
                          f"{what}: evaluation uses every unit, unscaled (inverted dropout scales in training only)",
