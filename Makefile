@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-ASSIGNMENTS := optimizers init conv cross_entropy mixup weight_decay normalization
+ASSIGNMENTS := optimizers init conv cross_entropy mixup weight_decay dropout normalization
 
 .PHONY: setup demo demo-all test lint clean
 

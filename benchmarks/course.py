@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = ("optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay", "normalization")
+ASSIGNMENTS = ("optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay", "dropout", "normalization")
 MIXED = ("alice", "bob", "carol", "dave")  # the correct example, then one-mistake ones
 STUDENTS = 500
 

@@ -20,7 +20,7 @@ def assignment(request):
 
 def test_the_course_has_all_its_assignments():
     """Are the lecture's assignments all here?"""
-    assert set(ASSIGNMENTS) == {"optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay", "normalization"}
+    assert set(ASSIGNMENTS) == {"optimizers", "init", "conv", "cross_entropy", "mixup", "weight_decay", "dropout", "normalization"}
 
 
 def test_the_spec_is_whole(assignment):

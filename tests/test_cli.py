@@ -72,7 +72,7 @@ def test_check_fails_on_the_stub(tmp_path):
     assert "0/34" in result.stdout
 
 
-@pytest.mark.parametrize("assignment", ["init", "conv", "cross_entropy", "mixup", "weight_decay", "normalization"])
+@pytest.mark.parametrize("assignment", ["init", "conv", "cross_entropy", "mixup", "weight_decay", "dropout", "normalization"])
 def test_check_and_grade_work_for_every_assignment(tmp_path, assignment):
     """Do `grader check` (alice: exit 0) and `grader grade` (all examples: exit 0, a report each) work for each assignment?"""
     examples = sorted((ROOT / "examples" / assignment).glob("*.py"))

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PUBLIC = {
     "as_array", "as_float", "as_step", "relative_error",
-    "assert_close", "assert_each_close", "assert_results_close", "is_close", "normality",
+    "assert_close", "assert_each_close", "assert_results_close", "is_close", "normality", "binomial_test",
+    "clone_generator",
     "one_by_one", "expect_raises", "assert_unchanged",
     "numerical_grad", "assert_gradient_close",
     "trajectory_check", "start_trajectory", "run_optimizer", "start_optimizer", "start_steps", "start_output_descent",

@@ -346,3 +346,22 @@ def test_a_known_mistake_is_matched_in_every_part_of_a_tuple():
     assert value_hint({"twice": lambda a, b: (2 * a, b)}, (np.ones(2) * 2, np.ones(2)), (np.ones(2), np.ones(2)),
                       tol) == "your values match twice"
     assert matching_mistake(("not", "numbers"), {"x": (1.0, 2.0)}, tol) is None
+
+
+@pytest.mark.parametrize(("k", "n", "p"), [(5, 10, 0.5), (0, 10, 0.3), (10, 10, 0.3), (49_700, 100_000, 0.5),
+                                           (30_410, 100_000, 0.3), (70_000, 100_000, 0.7), (3, 7, 0.9)])
+def test_the_binomial_test_is_scipys(k, n, p):
+    from scipy import stats
+
+    from grader.testing import binomial_test
+
+    assert binomial_test(k, n, p) == pytest.approx(stats.binomtest(k, n, p).pvalue, rel=1e-6, abs=1e-300)
+
+
+def test_a_cloned_generator_draws_the_same_numbers_and_leaves_the_original_alone():
+    from grader.testing import clone_generator
+
+    gen = np.random.default_rng(5)
+    gen.random(3)
+    copy = clone_generator(gen)
+    np.testing.assert_array_equal(copy.random(4), gen.random(4))

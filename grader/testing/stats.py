@@ -40,3 +40,19 @@ def normality(x) -> tuple[float, float, float]:
     z_kurt = (1 - 2 / (9.0 * a) - term2) / np.sqrt(2 / (9.0 * a))
     k2 = z_skew**2 + z_kurt**2
     return float(skew), float(kurt - 3.0), float(np.exp(-k2 / 2))  # chi-squared(2)'s survival function
+
+
+def binomial_test(k: int, n: int, p: float) -> float:
+    """The two-sided p-value of ``k`` successes in ``n`` trials of probability ``p``: the probability of every
+    outcome no likelier than ``k`` (the exact test, as ``scipy.stats.binomtest(k, n, p).pvalue``, tested
+    against it), in NumPy alone."""
+    if not (0 <= k <= n and 0.0 <= p <= 1.0):
+        raise ValueError(f"binomial_test needs 0 <= k <= n and 0 <= p <= 1, got k={k}, n={n}, p={p}")
+    if p in (0.0, 1.0):
+        return 1.0 if k == round(p * n) else 0.0
+    i = np.arange(n)
+    steps = np.log((n - i) / (i + 1.0)) + (np.log(p) - np.log1p(-p))  # log pmf(i + 1) - log pmf(i)
+    logpmf = np.concatenate([[n * np.log1p(-p)], n * np.log1p(-p) + np.cumsum(steps)])
+    top = logpmf.max()
+    pmf = np.exp(logpmf - top)
+    return float(min(1.0, pmf[pmf <= pmf[k] * (1 + 1e-7)].sum() / pmf.sum()))

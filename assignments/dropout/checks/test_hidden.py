@@ -208,13 +208,14 @@ def test_dropout_generalizes(student, spec):
     with np.errstate(all="ignore"):
         _, with_student = demo.train((outs, grads))
     steps_axis = plain[:, 0]
-    figures.add("curve", f"training loss (evaluation mode) with your dropout (p = {p:g}, 'yours') and without "
-                "dropout ('reference'): dropout makes it higher", public=True, x=steps_axis,
-                student=with_student[:, 1], reference=plain[:, 1], xlabel="step", ylabel="training MSE")
-    figures.add("curve", f"the generalization gap, validation minus training loss, with your dropout (p = {p:g}, "
-                "'yours') and without dropout ('reference'): smaller with dropout", public=True, x=steps_axis,
+    labels = {"student": f"with your dropout (p = {p:g})", "reference": "without dropout"}
+    figures.add("curve", f"training loss (evaluation mode) with your dropout (p = {p:g}) and without dropout: "
+                "dropout makes it higher", public=True, x=steps_axis,
+                student=with_student[:, 1], reference=plain[:, 1], xlabel="step", ylabel="training MSE", labels=labels)
+    figures.add("curve", f"the generalization gap, validation minus training loss, with your dropout (p = {p:g}) "
+                "and without dropout: smaller with dropout", public=True, x=steps_axis,
                 student=with_student[:, 2] - with_student[:, 1], reference=plain[:, 2] - plain[:, 1], xlabel="step",
-                ylabel="validation MSE - training MSE")
+                ylabel="validation MSE - training MSE", labels=labels)
     higher, narrower = claims(plain, with_student)
     story = (f"a network with one hidden layer of {shape[2]} ReLU units trained on {shape[1]} noisy points for "
              f"{steps} Adam steps, with your dropout (p = {p:g}) on the hidden units and without dropout")
