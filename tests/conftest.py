@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,14 @@ def grader_grade_score(assignment: str, files: dict[str, Path | bytes], tmp_path
     assert result.returncode == 0, result.stderr
     (report,) = out.glob("*/report.json")
     return json.loads(report.read_text())["score"]
+
+
+def copy_course(target: Path, assignments: tuple[str, ...] = ("init",), references: tuple[str, ...] | None = None) -> Path:
+    """A course folder at ``target`` holding copies of these assignments and references (by default the
+    references of the assignments copied), to edit without touching the real one."""
+    for name in assignments:
+        shutil.copytree(ROOT / "assignments" / name, target / "assignments" / name)
+    (target / "reference").mkdir(parents=True, exist_ok=True)
+    for name in references if references is not None else assignments:
+        shutil.copy(ROOT / "reference" / f"{name}.py", target / "reference" / f"{name}.py")
+    return target

@@ -3,11 +3,10 @@ check can pull in: the spec, the check files, every reference of the course, the
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_course
 
 import grader.testing
 from grader.course import load_assignment
@@ -16,9 +15,7 @@ from grader.gradebook import assignment_fingerprint
 
 @pytest.fixture
 def course(tmp_path) -> Path:
-    shutil.copytree(ROOT / "assignments" / "init", tmp_path / "assignments" / "init")
-    shutil.copytree(ROOT / "reference", tmp_path / "reference")
-    return tmp_path
+    return copy_course(tmp_path, references=tuple(p.stem for p in (ROOT / "reference").glob("*.py")))
 
 
 def fingerprint(course: Path) -> str:

@@ -3,10 +3,8 @@ visible check's is shown as written."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_course
 
 from grader.course import load_assignment
 from grader.grade import grade_submission
@@ -58,10 +56,7 @@ def test_plain_visible(student, public_rng):
 
 @pytest.fixture(scope="module")
 def messages(tmp_path_factory) -> dict[str, str]:
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "assignments" / "init", course / "assignments" / "init")
-    (course / "reference").mkdir()
-    shutil.copy(ROOT / "reference" / "init.py", course / "reference" / "init.py")
+    course = copy_course(tmp_path_factory.mktemp("course"))
     with (course / "assignments" / "init" / "assignment.toml").open("a") as f:
         f.write(SPEC)
     (course / "assignments" / "init" / "checks" / "test_messages.py").write_text(CHECKS)

@@ -7,18 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_course
 
 from grader import cli
 
 
 def course_with(tmp_path: Path, edit) -> Path:
     """A course with init, edited by ``edit(checks_dir, spec_path)``."""
-    for name in ("init", "optimizers"):  # init's hidden checks train with reference_of("optimizers")
-        shutil.copytree(ROOT / "assignments" / name, tmp_path / "assignments" / name)
-    (tmp_path / "reference").mkdir()
-    for name in ("init.py", "optimizers.py"):
-        shutil.copy(ROOT / "reference" / name, tmp_path / "reference" / name)
+    copy_course(tmp_path, ("init", "optimizers"))  # init's hidden checks train with reference_of("optimizers")
     folder = tmp_path / "assignments" / "init"
     edit(folder / "checks", folder / "assignment.toml")
     return tmp_path

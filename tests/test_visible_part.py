@@ -5,11 +5,10 @@ hidden check reads) stays out of the template, and what the visible checks need 
 from __future__ import annotations
 
 import ast
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_course
 
 from grader.assign import generate
 from grader.course import list_assignments, load_assignment
@@ -58,10 +57,7 @@ def test_planted_in_second_file(student, reference, rng, spec):
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory) -> tuple[Path, Path]:
     """A course with init and a hidden check planted in each wrong place, and its generated template."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copytree(ROOT / "assignments" / "init", course / "assignments" / "init")
-    (course / "reference").mkdir()
-    shutil.copy(ROOT / "reference" / "init.py", course / "reference" / "init.py")
+    course = copy_course(tmp_path_factory.mktemp("course"))
     checks = course / "assignments" / "init" / "checks"
     with (course / "assignments" / "init" / "assignment.toml").open("a") as f:
         f.write(PLANTED_SPEC)

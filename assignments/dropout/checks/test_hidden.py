@@ -192,7 +192,7 @@ def test_dropout_generalizes(student, spec):
 
     Everything is the lecture's: the data, the initialization and the generator's seed (``mask_seed``), so a
     mistake costs every student the same, and a correct solution draws the masks on which the reference was
-    verified (tests/verify_dropout_demonstration.py)."""
+    verified (tools/dropout_demo.py)."""
     demo = demonstration(spec)
     p, steps = float(spec.parameter("demo_p")), demo.steps
     shape = (steps, len(demo.y), demo.theta0[1].size)

@@ -1,6 +1,6 @@
 """How the settings of dropout's demonstration check (``test_dropout_generalizes``) were chosen and verified.
 
-Not a test (pytest does not collect it): run ``python tests/verify_dropout_demonstration.py [mask seed sets]``.
+Run ``python tools/dropout_demo.py [mask seed sets]``.
 It trains the spec's network with the REFERENCE's dropout, exactly as the check does, on the lecture's
 data (``demo_data_seed``) for many sets of mask seeds, and on other data seeds too (the settings are
 not tuned to one data set), and prints the worst margin of the lecture's two claims over them:
