@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from grader.spec import Tolerance
-from grader.testing import assert_close, assert_each_close, torch_trajectory
+from grader.testing import assert_close, assert_each_close, is_close, torch_trajectory
 from grader.testing._memo import ORACLE as _ORACLE
 
 TOL = Tolerance(rtol=1e-9, atol=1e-13)
@@ -43,6 +43,24 @@ def test_each_close_says_what_assert_close_says_at_the_first_step_off(change):
         with pytest.raises(AssertionError) as caught:
             assert_each_close(actual, expected, TOL, what)
         assert str(caught.value) == wanted
+
+
+@pytest.mark.parametrize(("actual", "expected", "close"), [
+    (1.0, np.inf, False),         # a number is not close to an infinity, whose relative bound is infinite
+    (np.inf, 1.0, False),
+    (np.inf, np.inf, True),       # equal infinities are
+    (-np.inf, np.inf, False),
+    (np.nan, np.nan, False),      # NaN never is
+    (1.0, 1.0 + 1e-12, True),
+])
+def test_is_close_and_assert_close_agree_on_infinities_and_nan(actual, expected, close):
+    assert is_close(actual, expected, TOL) is close
+    assert is_close(np.full((2, 3), actual), np.full((2, 3), expected), TOL) is close
+    if close:
+        assert_close(np.array([actual]), np.array([expected]), TOL, "x")
+    else:
+        with pytest.raises(AssertionError):
+            assert_close(np.array([actual]), np.array([expected]), TOL, "x")
 
 
 def test_each_close_compares_only_the_steps_it_has():

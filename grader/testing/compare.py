@@ -46,10 +46,22 @@ def is_close(actual, expected, tol: Tolerance) -> bool:
 
 
 def _off(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
-    """Elementwise: out of tolerance (NaN is never close; equal infinities are)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        bound = tol.atol + tol.rtol * np.maximum(np.abs(actual), np.abs(expected))
-        return ~(np.abs(actual - expected) <= bound) & ~(actual == expected)
+    """Elementwise: out of tolerance (NaN is never close, nor a number to an infinity; equal infinities are)."""
+    actual, expected = np.broadcast_arrays(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64))
+    if actual.ndim == 0:
+        actual, expected = actual.reshape(1), expected.reshape(1)
+        return _off(actual, expected, tol).reshape(())
+    with np.errstate(invalid="ignore", over="ignore"):  # in place: a batch of outputs is megabytes
+        bound = np.abs(actual)
+        np.maximum(bound, np.abs(expected), out=bound)
+        bound *= tol.rtol
+        bound += tol.atol
+        diff = np.subtract(actual, expected)
+        np.abs(diff, out=diff)
+        close = np.less_equal(diff, bound, out=np.empty(diff.shape, dtype=bool))
+        close &= np.isfinite(diff)  # a number is never close to an infinity (whose bound is infinite)
+        close |= actual == expected
+        return ~close
 
 
 def assert_each_close(actuals: Sequence[np.ndarray], expecteds: Sequence, tol: Tolerance, what: Callable[[int], str],
