@@ -494,3 +494,15 @@ def test_torch_named_only_in_a_docstring_or_comment_does_not_call_for_torch():
     assert not names_in_code(b'"""Like torch does."""\n# torch\nx = "torch"\n', "torch")
     assert names_in_code(b"import torch.nn as nn\n", "torch") and names_in_code(b"from torch import optim\n", "torch")
     assert names_in_code(b"def broken(:\n  torch", "torch")
+
+
+@pytest.mark.parametrize("torch_named", [False, True])
+def test_children_of_a_fork_server_do_not_share_the_global_generators(student, torch_named):
+    """The fork servers import numpy.random and random before they fork (a child then skips their import):
+    do two children, and a child and its fork server's next child, still draw different numbers from
+    ``np.random`` and ``random`` without a seed, as two fresh interpreters would?"""
+    source = ("import random\nimport numpy as np\n" + ("import torch\n" if torch_named else "")
+              + "def draws():\n    return [float(np.random.random()), random.random()]\n")
+    seen = [tuple(student(source).draws()) for _ in range(3)]
+    numpy_draws, python_draws = {s[0] for s in seen}, {s[1] for s in seen}
+    assert len(numpy_draws) == 3 and len(python_draws) == 3, seen
