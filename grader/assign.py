@@ -42,10 +42,11 @@ Everything outside the markers is in both: imports, signatures, a function given
 spec's ``given``, e.g. the worked example ``gd``). An unused import of the stub carries its ``# noqa: F401``
 comment in the reference already.
 
-The notebook is the stub cut into cells: a markdown cell with the assignment's title and the stub's
-module docstring, a code cell with the imports, one code cell per function, and a last code cell that
-runs ``grader check`` on the saved notebook. Both files are deterministic byte for byte (fixed cell ids,
-no timestamps), so regenerating an unchanged course changes nothing.
+The notebook is the stub cut into cells, with the lecture's words and formulas of the assignment's
+``notebook.md`` around them and a check cell after each function (``grader.assign_notebook``); the
+template's ``README.md`` tells students how to set up, check and hand in (``grader.assign_readme``).
+Every file is deterministic byte for byte (fixed cell ids, no timestamps), so regenerating an unchanged
+course changes nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.assign_notebook import NOTEBOOK_FILE, make_notebook, read_lesson
+from grader.assign_readme import student_readme
 from grader.course import list_assignments, load_assignment
 from grader.errors import SpecError
 from grader.visible import visible_checks
@@ -64,8 +67,6 @@ from grader.visible import visible_checks
 TEMPLATE_DIR = "student_template"
 KINDS = ("SOLUTION", "REFERENCE", "STUDENT")
 MARKER = re.compile(r"^(?P<indent>[ \t]*)# (?P<edge>BEGIN|END) (?P<kind>[A-Z]+)[ \t]*$")
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-NOTEBOOK_MINOR = 5  # nbformat 4.5: cells have ids; pinned so a newer nbformat cannot change the files
 
 
 @dataclass(frozen=True)
@@ -219,58 +220,6 @@ def _raises_not_implemented(function: ast.FunctionDef) -> bool:
     return False
 
 
-# ------------------------------------------------------------------------------------ the notebook
-
-
-def make_notebook(stub: str, *, title: str, assignment: str, module: str) -> str:
-    """The notebook of a stub, as the text of an nbformat 4.5 file (validated, ending in a newline)."""
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-    docstring, code = split_stub(stub)
-    cells = [new_markdown_cell(f"# {title}\n\n{docstring}".rstrip())]
-    cells += [new_code_cell(source) for source in code]
-    cells.append(new_markdown_cell(
-        "## Check your work\n\n"
-        "Save the notebook first: `grader check` reads the saved file. It runs the visible checks on the "
-        "functions this notebook defines (cells that only demonstrate or plot are not run); the hidden "
-        "checks run when your work is graded."))
-    cells.append(new_code_cell(f"!grader check {assignment} {module}.ipynb"))
-    for index, cell in enumerate(cells):
-        cell["id"] = f"cell-{index}"  # nbformat would draw random ids: the file must not change on each run
-    notebook = new_notebook(cells=cells, metadata={"kernelspec": dict(KERNELSPEC),
-                                                   "language_info": {"name": "python"}})
-    notebook["nbformat_minor"] = NOTEBOOK_MINOR
-    nbformat.validate(notebook)
-    text = nbformat.writes(notebook, version=4)
-    return text if text.endswith("\n") else text + "\n"
-
-
-def split_stub(stub: str) -> tuple[str, list[str]]:
-    """The stub's module docstring, and its code in cells: the statements before the first function
-    (imports) in one, then one per function or class, each with the comments just above it."""
-    tree = ast.parse(stub)
-    lines = stub.splitlines()
-    body = list(tree.body)
-    docstring = ast.get_docstring(tree) or ""
-    start = 0  # lines[start:] are not in a cell yet
-    if docstring:
-        start = body.pop(0).end_lineno
-    chunks: list[tuple[bool, int]] = []  # (a definition?, the last line of the chunk)
-    for node in body:
-        definition = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        if chunks and not definition and not chunks[-1][0]:
-            chunks[-1] = (False, node.end_lineno)  # consecutive imports and constants share a cell
-        else:
-            chunks.append((definition, node.end_lineno))
-    cells = []
-    for index, (_, end) in enumerate(chunks):
-        end = len(lines) if index == len(chunks) - 1 else end  # trailing comments stay with the last cell
-        cells.append("\n".join(lines[start:end]).strip("\n"))
-        start = end
-    return docstring, [cell for cell in cells if cell.strip()]
-
-
 # ------------------------------------------------------------------------------------ the course
 
 
@@ -279,7 +228,7 @@ def generate(course_root: Path, out: Path | None = None) -> list[Path]:
     (default: ``<course>/student_template``), and the student-visible part of the assignment (spec,
     README, visible checks) into ``out/assignments/<name>/``; the paths written, in order."""
     out = Path(out) if out is not None else Path(course_root) / TEMPLATE_DIR
-    written = []
+    written, assignments = [], []
     for name in list_assignments(Path(course_root)):
         assignment = load_assignment(name, Path(course_root))
         spec = assignment.spec
@@ -288,13 +237,17 @@ def generate(course_root: Path, out: Path | None = None) -> list[Path]:
             raise SpecError(f"assignment {name!r}: no reference solution at {path} to make the stub from")
         stub = make_stub(path.read_text(), str(path))
         check_stub(stub, str(path), spec.functions, spec.given)
-        notebook = make_notebook(stub, title=spec.title, assignment=name, module=spec.module)
+        lesson = read_lesson(assignment.folder / NOTEBOOK_FILE, spec.functions, spec.given)
+        notebook = make_notebook(stub, lesson, title=spec.title, assignment=name, given=spec.given)
         out.mkdir(parents=True, exist_ok=True)
         for target, text in ((out / f"{spec.module}.py", stub), (out / f"{spec.module}.ipynb", notebook)):
             target.write_text(text, encoding="utf-8")
             written.append(target)
         written += _visible_part(assignment, out / "assignments" / name)
-    return written
+        assignments.append(assignment)
+    readme = out / "README.md"
+    readme.write_text(student_readme(Path(course_root), assignments), encoding="utf-8")
+    return [*written, readme]
 
 
 def _visible_part(assignment, target: Path) -> list[Path]:

@@ -231,8 +231,9 @@ def draw_path(axes, figure: dict) -> None:
     z = surface.grid(x, y)
     # Filled bands, no contour lines: as readable, and a third of the PNG (Rastrigin's lines are many).
     axes.contourf(x, y, z, levels=surface.levels(z), cmap="Greys", alpha=0.3, norm=_log_norm(surface, z))
-    styles = ((reference, REFERENCE, "reference", {"linewidth": 5, "alpha": 0.55, "zorder": 3}, "*"),
-              (student, STUDENT, "yours", {"linewidth": 1.3, "marker": ".", "markersize": 4, "zorder": 4}, "s"))
+    names = {"reference": "reference", "student": "yours", **dict(figure.get("names") or {})}  # a notebook's: "PyTorch's"
+    styles = ((reference, REFERENCE, names["reference"], {"linewidth": 5, "alpha": 0.55, "zorder": 3}, "*"),
+              (student, STUDENT, names["student"], {"linewidth": 1.3, "marker": ".", "markersize": 4, "zorder": 4}, "s"))
     for path, colour, who, style, end in styles:
         finite = path[np.all(np.isfinite(path), axis=1)] if len(path) else np.empty((0, 2))
         label = _label(textwrap.fill(f"{who}: {_where_it_ends(surface, path, (xs, ys))}", 80))

@@ -57,20 +57,23 @@ class Job:
 
 
 def grade_submission(assignment: Assignment, path: Path, submission: str, *, visible_only: bool = False,
-                     secret: bytes | None = None, isolation: Isolation | None = None) -> Report:
+                     secret: bytes | None = None, isolation: Isolation | None = None,
+                     only: frozenset[str] | None = None) -> Report:
     """Grade one submission. Whatever the submission is or does, a ``Report`` comes back;
     only the instructor's mistakes (``SpecError``) raise. The one fork server it needs (with torch if
-    its files mention torch) starts first, while the checks import what they import."""
+    its files mention torch) starts first, while the checks import what they import. ``only``: these
+    checks alone (a notebook's ``check("adam")``), the others neither run nor reported."""
     reports: list[Report] = []
     torch = mention([path], b"torch")
     grade_stream(assignment, [Job(path, submission)], reports.append, visible_only=visible_only, secret=secret,
-                 isolation=isolation, prestart_torch=torch, prestart_light=not torch)
+                 isolation=isolation, prestart_torch=torch, prestart_light=not torch, only=only)
     return reports[0]
 
 
 def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callable[[Report], None], *,
                  visible_only: bool = False, secret: bytes | None = None, isolation: Isolation | None = None,
-                 prestart_torch: bool = False, prestart_light: bool = True, explain: bool = False) -> None:
+                 prestart_torch: bool = False, prestart_light: bool = True, explain: bool = False,
+                 only: frozenset[str] | None = None) -> None:
     """Grade each job in turn in one pytest session, handing each report to ``on_report`` as it is done.
     ``prestart_torch``: start the fork server with torch now too (some submission mentions torch);
     ``prestart_light``: the one without torch (unless no submission will need it). Either starts on
@@ -87,7 +90,7 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
         forkserver.prestart(isolation, max(1, assignment.spec.limits.file_bytes >> 20), with_torch=True)
 
     run_checks(assignment, JudgePlugin(assignment, secret, jobs, on_report, isolation, visible_only=visible_only,
-                                       explain=explain))
+                                       explain=explain, only=only))
 
 
 def _freeze_heap() -> None:
@@ -123,6 +126,7 @@ class JudgePlugin:
     isolation: Isolation
     visible_only: bool = False
     explain: bool = False  # an internal error's message says what it is (the reference's preflight; never a student's)
+    only: frozenset[str] | None = None  # these checks alone (with visible_only, of the visible ones)
     student: Student | None = None  # the submission being graded, and its id
     submission: str = ""
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
@@ -274,11 +278,11 @@ class JudgePlugin:
                     raise SpecError(f"visible check {name} uses hidden-only fixtures {leaks}")
         # A student's copy of an assignment (student_template/assignments/) has no hidden checks: only
         # the checks that will run must be there.
-        missing = sorted(n for n in set(checks) - names if not (self.visible_only and checks[n].visibility == "hidden"))
+        missing = sorted(n for n in set(checks) - names if self._wanted(n))
         if missing:
             raise SpecError(f"checks {missing} are in the spec but no test_<name> for them in {where}")
-        if self.visible_only:
-            keep = [i for i in items if checks[check_name(i)].visibility == "visible"]
+        if self.visible_only or self.only is not None:
+            keep = [i for i in items if self._wanted(check_name(i))]
             config.hook.pytest_deselected(items=[i for i in items if i not in keep])
             items[:] = keep
 
@@ -335,10 +339,14 @@ class JudgePlugin:
 
     # ------------------------------------------------------------------------------- results
 
+    def _wanted(self, name: str) -> bool:
+        check = self.assignment.spec.checks[name]
+        return (self.only is None or name in self.only) and not (self.visible_only and check.visibility == "hidden")
+
     def results(self) -> list[CheckResult]:
         out = []
         for name, check in self.assignment.spec.checks.items():
-            if self.visible_only and check.visibility == "hidden":
+            if not self._wanted(name):
                 continue
             outcome = self.outcomes.get(name, _Outcome(status="error", message="the check did not run"))
             if not outcome.ran:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 from conftest import ROOT, load_module, load_reference
 
 from grader import cli
-from grader.assign import check_stub, find_regions, generate, make_stub, split_stub
+from grader.assign import check_stub, find_regions, generate, make_stub
+from grader.assign_notebook import read_lesson, split_stub
 from grader.course import course_root, list_assignments, load_assignment
 from grader.errors import SpecError
 
@@ -103,8 +105,9 @@ def test_given_functions_are_the_references_and_work(generated, assignment):
 
 
 def test_the_notebook_is_valid_and_holds_the_stub(generated, assignment):
-    """Does the notebook validate as nbformat 4.5 with fixed ids, open with the title and module docstring,
-    hold exactly the stub's code, and end with `grader check` on itself?"""
+    """Does the notebook validate as nbformat 4.5 with fixed ids, open with one title and notebook.md's
+    opening, hold exactly the stub's code, each function's words above it and a check cell after each
+    function students write, and end with check()?"""
     spec = assignment.spec
     path = generated / f"{spec.module}.ipynb"
     notebook = nbformat.read(path, as_version=4)
@@ -113,21 +116,33 @@ def test_the_notebook_is_valid_and_holds_the_stub(generated, assignment):
     assert [c.id for c in notebook.cells] == [f"cell-{i}" for i in range(len(notebook.cells))]
     assert json.loads(path.read_text())["metadata"]["kernelspec"]["language"] == "python"
 
+    lesson = read_lesson(assignment.folder / "notebook.md", spec.functions, spec.given)
     stub = (generated / f"{spec.module}.py").read_text()
-    docstring, code = split_stub(stub)
+    _, code = split_stub(stub)
     first, *_, last = notebook.cells
-    assert first.cell_type == "markdown" and first.source == f"# {spec.title}\n\n{docstring}".rstrip()
-    assert last.cell_type == "code" and last.source == f"!grader check {assignment.name} {spec.module}.ipynb"
-    cells = [c.source for c in notebook.cells[1:-1] if c.cell_type == "code"]
+    assert first.cell_type == "markdown" and first.source == f"# {spec.title}\n\n{lesson.opening}"
+    titles = [c for c in notebook.cells if c.cell_type == "markdown" and re.search(r"^# ", c.source, re.M)]
+    assert titles == [first], "one title"
+    assert not [c for c in notebook.cells if c.cell_type == "markdown" and ("``" in c.source or "::\n" in c.source)]
+    assert last.cell_type == "code" and last.source == "check()"
+    assert notebook.cells[2].source.startswith("from grader.live import checker")
+    ours = {c.source for c in notebook.cells if "grader.live" in c.source or c.source.startswith("check(")
+            or "show_paths(" in c.source}
+    cells = [c.source for c in notebook.cells if c.cell_type == "code" and c.source not in ours]
     assert cells == code
-    assert sum(c.lstrip().startswith("def ") for c in cells) == len(spec.functions), "one cell per function"
+    sources = [c.source for c in notebook.cells]
+    for function in spec.functions:
+        at = next(i for i, s in enumerate(sources) if re.match(rf"def {function}\(", s))
+        assert function not in lesson.before or sources[at - 1] == lesson.before[function]
+        assert (sources[at + 1] == f'check("{function}")') == (function not in spec.given)
+    assert "$$" in "".join(lesson.before.values()), "the formulas, in LaTeX"
     module = ast.parse(stub)
     assert ast.dump(ast.parse("\n\n".join(cells))) == ast.dump(ast.Module(body=module.body[1:], type_ignores=[]))
 
 
 def test_the_notebook_grades_to_zero_on_not_implemented(grade, generated, assignment):
-    """Graded as a submission, does the untouched notebook load, score 0 with every check an error on
-    NotImplementedError, and say only that its `grader check` cell was not run?"""
+    """Graded as a submission, does the untouched notebook load and score 0 with every check an error on
+    NotImplementedError, its check cells dropped without a note?"""
     spec = assignment.spec
     report = grade(assignment, generated / f"{spec.module}.ipynb", "notebook")
     assert report.load_error is None, report.load_error
@@ -135,7 +150,7 @@ def test_the_notebook_grades_to_zero_on_not_implemented(grade, generated, assign
     for check in report.checks:
         assert check.status == "error", (check.name, check.status, check.message)
         assert "NotImplementedError" in check.message and "not implemented yet" in check.message, check.message
-    assert len(report.notes) == 1 and "grader check" in report.notes[0], report.notes
+    assert report.notes == [], "the check cells are the notebook's own: not run, and no note"
 
 
 # --------------------------------------------------------------------------- (d) nothing of the solution leaks
@@ -266,7 +281,8 @@ def test_grader_assign_writes_and_prints_each_file(tmp_path, capsys):
     printed = capsys.readouterr().out.splitlines()
     modules = [load_assignment(a, ROOT).spec.module for a in ASSIGNMENTS]
     top = sorted(line for line in printed if "/assignments/" not in line)
-    assert top == sorted(f"wrote {tmp_path / m}{ext}" for m in modules for ext in (".py", ".ipynb"))
+    assert top == sorted([f"wrote {tmp_path / m}{ext}" for m in modules for ext in (".py", ".ipynb")]
+                         + [f"wrote {tmp_path / 'README.md'}"])
     written = sorted(f"wrote {p}" for p in (tmp_path / "assignments").rglob("*") if p.is_file())
     assert sorted(line for line in printed if "/assignments/" in line) == written
     assert all((tmp_path / f"{m}.ipynb").is_file() for m in modules)

@@ -206,6 +206,30 @@ def test_docstrings_and_pass_are_dropped_silently():
     assert result.notes == [] and "My homework" not in result.source.split("def __grader_notebook__")[1]
 
 
+def test_the_notebooks_own_check_cells_are_dropped_silently():
+    """The generated notebooks' grader.live cells (the checker, each check, the paths' picture) must not run
+    when graded, nor leave a note; a student's own code that merely shares a name with them still runs."""
+    result = converted("import numpy as np",
+                       'from grader.live import checker\n\ncheck = checker("optimizers")',
+                       "def adam(theta, g, state, lr):\n    return theta - lr * g, {}",
+                       'check("adam")',
+                       'from grader.live import show_paths\nshow_paths("adam", "Adam", lr=0.1)',
+                       "import grader.live as live\nresults = live.checker('x')()",
+                       "def uses_check():\n    return check",  # a definition is the student's: kept
+                       "check()")
+    assert result.notes == []
+    body = result.source.split("def __grader_notebook__")[1]
+    assert "grader.live" not in body and "checker" not in body and "show_paths" not in body
+    assert "def adam" in body and "def uses_check" in body
+
+
+def test_a_statement_of_the_students_own_is_not_dropped_for_a_name_it_binds_itself():
+    """Only a name a grader import bound makes a statement the grader's: ``check = 3`` of a notebook that never
+    imported from the grader is the student's own constant."""
+    result = converted("check = 3", "def f():\n    return check")
+    assert "check = 3" in result.source
+
+
 # --------------------------------------------------------------------------- the generated module
 
 

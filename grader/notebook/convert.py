@@ -110,7 +110,7 @@ def _convert_cell(cell: Cell, source: str, tree: ast.Module, scope: _Scope,
     kept: list[_Kept] = []
     skipped: list[tuple[ast.stmt, _Unsafe]] = []
     for stmt in tree.body:
-        if _silent(stmt):
+        if _silent(stmt, scope):
             continue
         try:
             _check_statement(stmt, cell, scope)

@@ -72,6 +72,7 @@ class _Scope:
     bindings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # every binding: (cell, line)
     skipped: dict[str, int] = field(default_factory=dict)     # name -> cell of a skipped statement binding it
     definitions: dict[str, list[int]] = field(default_factory=dict)  # def/class name -> cells, kept
+    grader_names: set[str] = field(default_factory=set)       # bound by the notebook's own grader cells
 
 
 @dataclass
@@ -93,9 +94,30 @@ class _Unsafe(Exception):
         self.definitions = definitions
 
 
-def _silent(stmt: ast.stmt) -> bool:
-    """Dropped without a note: ``pass`` (a stripped magic, too) and docstrings or other bare literals."""
-    return isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+def _silent(stmt: ast.stmt, scope: _Scope | None = None) -> bool:
+    """Dropped without a note: ``pass`` (a stripped magic, too), docstrings or other bare literals, and with
+    ``scope`` the notebook's own grader cells (``_grader_cell``)."""
+    return (isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
+            or scope is not None and _grader_cell(stmt, scope))
+
+
+def _grader_cell(stmt: ast.stmt, scope: _Scope) -> bool:
+    """The in-notebook checks' statements, which the generated notebooks carry (``from grader.live import
+    checker``, ``check = checker("optimizers")``, ``check("adam")``, ``show_paths(...)``): an import from the
+    grader, or a statement, not a definition, that uses a name one of them bound. They check the student's
+    work in the student's kernel; graded, they would only run the checks again or fail to import."""
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    if isinstance(stmt, ast.ImportFrom) and not stmt.level:
+        ours = (stmt.module or "").split(".")[0] == "grader"
+    elif isinstance(stmt, ast.Import):
+        ours = all(alias.name.split(".")[0] == "grader" for alias in stmt.names)
+    else:
+        ours = bool(scope.grader_names) and any(isinstance(node, ast.Name) and node.id in scope.grader_names
+                                                for node in ast.walk(stmt))
+    if ours:
+        scope.grader_names.update(_bound_names(stmt))
+    return ours
 
 
 def _keep(stmt: ast.stmt, cell: Cell, text: str, scope: _Scope) -> _Kept:
