@@ -383,3 +383,42 @@ def test_a_cloned_generator_draws_the_same_numbers_and_leaves_the_original_alone
     gen.random(3)
     copy = clone_generator(gen)
     np.testing.assert_array_equal(copy.random(4), gen.random(4))
+
+
+def test_a_known_mistake_on_an_oracle_path_runs_once_per_judge(tmp_path, monkeypatch):
+    """The mistakes' steps on a visible check's path (an oracle's, the same for every student) are kept by the
+    judge: does a second failing student get the same hint without running them again, and do other
+    mistake functions (another check module's) get their own?"""
+    from grader.testing import oracle_step, trajectory_check
+
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path))
+    _ORACLE.clear()
+    runs = []
+
+    def sgd(theta, g, state, lr):
+        return theta - lr * g, state
+
+    def doubled(theta, g, state, lr):
+        runs.append(1)
+        return theta - 2 * lr * g, state
+
+    def students(theta, g, state, lr):  # a student who made that mistake
+        return theta - 2 * lr * g, state
+
+    def grad(theta):
+        return 2 * theta
+
+    for expected_runs in (5, 5):
+        with pytest.raises(AssertionError, match="twice the step"):
+            trajectory_check(students, oracle_step(sgd), grad, np.array([1.0, -1.0]), 5, TOL, "sgd",
+                             mistakes={"twice the step": doubled}, lr=0.1)
+        assert len(runs) == expected_runs
+
+    def doubled_again(theta, g, state, lr):  # the same name, another function: not the kept one's
+        runs.append(1)
+        return theta - 2 * lr * g, state
+
+    with pytest.raises(AssertionError, match="twice the step"):
+        trajectory_check(students, oracle_step(sgd), grad, np.array([1.0, -1.0]), 5, TOL, "sgd",
+                         mistakes={"twice the step": doubled_again}, lr=0.1)
+    assert len(runs) == 10

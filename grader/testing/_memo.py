@@ -17,6 +17,7 @@ from grader.sandbox.objectives import GRADIENTS
 from grader.testing.values import as_step
 
 ORACLE: dict = {}  # the oracle's trajectories by their digest
+CANDIDATES: dict = {}  # (oracle path's digest, mistakes' names, steps) -> (the mistakes' functions, their steps)
 
 
 def digest_value(digest, value, seen: set) -> None:

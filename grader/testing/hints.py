@@ -72,14 +72,24 @@ def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], the
     """The first known mistake (a wrong optimizer step) that, given θ from ``thetas`` and the gradient from
     ``grads`` at each call (teacher-forced, as the student's calls were) and its own state, returns every θ
     in ``got``."""
+    if not len(got):
+        return None
+    candidates = forced_candidates(mistakes, len(got), thetas, grads, *args, **hyper)
+    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
+
+
+def forced_candidates(mistakes: Mapping[str, Callable], steps: int, thetas: Sequence[np.ndarray],
+                      grads: Sequence[np.ndarray], *args, **hyper) -> dict[str, np.ndarray]:
+    """What each known mistake returns over the first ``steps`` teacher-forced steps (``forced_hint``), stacked:
+    the same for every student given the same θs and gradients (a visible check's), so a judge may keep it."""
     def forced(wrong):
         state, out = {}, []
-        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
+        for theta, g in zip(thetas[:steps], grads[:steps], strict=True):
             value, state = wrong(theta, g, state, *args, **hyper)
             out.append(value)
         return out
 
-    return _first_match(mistakes, got, forced, tol)
+    return _candidates(mistakes, forced)
 
 
 def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], theta0: np.ndarray,
@@ -99,10 +109,15 @@ def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], t
 def _first_match(mistakes: Mapping[str, Callable], got: Sequence, steps_of: Callable, tol: Tolerance) -> str | None:
     if not len(got):
         return None
+    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), _candidates(mistakes, steps_of),
+                            tol)
+
+
+def _candidates(mistakes: Mapping[str, Callable], steps_of: Callable) -> dict[str, np.ndarray]:
     candidates = {}
     for description, wrong in mistakes.items():
         try:
             candidates[description] = np.stack([np.asarray(x, dtype=np.float64) for x in steps_of(wrong)])
         except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
             continue
-    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
+    return candidates

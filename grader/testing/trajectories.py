@@ -14,7 +14,7 @@ from grader.errors import BadResult, StudentFault
 from grader.sandbox.objectives import GRADIENTS
 from grader.spec import Tolerance
 from grader.testing.compare import assert_each_close
-from grader.testing.hints import forced_hint
+from grader.testing.hints import forced_candidates, forced_hint, matching_mistake
 from grader.testing.values import as_step
 
 
@@ -46,8 +46,9 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
     are sent to the worker now; the function returned reads them and compares. Start several, then
     finish them in turn, and the judge computes the next path while the worker runs the last one."""
     theta = np.array(theta0, dtype=np.float64)
+    key = None
     if getattr(reference_step, "oracle", False):  # torch's path (oracle_step): the same for every student
-        path, grads = _remembered_path(reference_step, grad, theta, steps, hyper)
+        path, grads, key = _remembered_path(reference_step, grad, theta, steps, hyper)
     else:
         path, grads = _reference_path(reference_step, grad, theta, steps, hyper)
     values = _steps(step, path[:-1], grads, hyper)
@@ -63,7 +64,9 @@ def start_trajectory(step: Callable[..., tuple], reference_step: Callable[..., t
         try:
             assert_each_close(got, path[1:], tol, lambda t: f"{what}: step {t} of {steps}", reveal=reveal)
         except AssertionError as exc:
-            hint = forced_hint(mistakes or {}, got, path, grads, tol, **hyper)
+            hint = (forced_hint(mistakes or {}, got, path, grads, tol, **hyper) if key is None or not got
+                    else matching_mistake(np.stack(got), _kept_candidates(key, mistakes or {}, len(got), path, grads,
+                                                                          hyper), tol))
             if hint is None:
                 raise
             raise AssertionError(f"{exc}; {hint}") from None
@@ -92,11 +95,23 @@ def _remembered_path(reference_step, grad, theta: np.ndarray, steps: int, hyper:
         _memo.digest_value(digest, (reference_step, grad, theta, steps, hyper), set())
         key = digest.hexdigest()
     except _memo.NotDigestible:
-        return _reference_path(reference_step, grad, theta, steps, hyper)
+        return (*_reference_path(reference_step, grad, theta, steps, hyper), None)
     path, grads = _memo.remembered(key, lambda: list(_reference_path(reference_step, grad, theta, steps, hyper)),
                               lambda v: isinstance(v, list) and len(v) == 2 and len(v[0]) == steps + 1
                               and len(v[1]) == steps)
-    return [np.array(x, dtype=np.float64) for x in path], [np.array(g, dtype=np.float64) for g in grads]
+    return [np.array(x, dtype=np.float64) for x in path], [np.array(g, dtype=np.float64) for g in grads], key
+
+
+def _kept_candidates(key: str, mistakes: Mapping[str, Callable], steps: int, path, grads, hyper) -> dict:
+    """``forced_candidates`` on an oracle's path, the same for every student: kept by the judge, for the very
+    function objects it was computed with (held here, so that no other function can take their ids)."""
+    functions = tuple(mistakes.values())
+    entry = _memo.CANDIDATES.get((key, tuple(mistakes), steps))
+    if entry is not None and len(entry[0]) == len(functions) and all(a is b for a, b in zip(entry[0], functions, strict=True)):
+        return entry[1]
+    candidates = forced_candidates(mistakes, steps, path, grads, **hyper)
+    _memo.remember(_memo.CANDIDATES, (key, tuple(mistakes), steps), (functions, candidates), 64)
+    return candidates
 
 
 def _steps(step, thetas, grads, hyper) -> Iterator:
