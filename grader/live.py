@@ -179,8 +179,8 @@ class Results:
                          "<th style='text-align:right'>points</th><th style='text-align:left'>message</th></tr>")
             for name, status, points, total, message in self.rows:
                 colour = STATUS_COLOURS.get(status, "#000")
-                parts.append(f"<tr><td><code>{esc(name)}</code></td>"
-                             f"<td style='color:{colour};font-weight:bold'>{esc(status)}</td>"
+                parts.append(f"<tr><td style='text-align:left'><code>{esc(name)}</code></td>"
+                             f"<td style='text-align:left;color:{colour};font-weight:bold'>{esc(status)}</td>"
                              f"<td style='text-align:right'>{points:g}/{total:g}</td>"
                              f"<td style='text-align:left;white-space:pre-wrap'>{esc(message)}</td></tr>")
             parts.append("</table>")

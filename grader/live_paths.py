@@ -9,6 +9,8 @@ Visible inputs only: the lecture's surfaces and starting points.
 
 from __future__ import annotations
 
+import base64
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +22,15 @@ AGREE = 1e-8  # relative distance under which two points of the paths are the sa
 
 @dataclass
 class Paths:
-    """A ``show_paths`` cell's output: the picture (PNG in Jupyter) and what it shows, in words."""
+    """A ``show_paths`` cell's output: what it shows, in words, over the picture (HTML in Jupyter, which
+    shows one form of an output: a PNG alone would hide the words)."""
     text: str
     png: bytes | None = None
 
-    def _repr_png_(self) -> bytes | None:
-        return self.png
+    def _repr_html_(self) -> str:
+        picture = (f'<img src="data:image/png;base64,{base64.b64encode(self.png).decode("ascii")}" '
+                   f'alt="{html.escape(self.text)}"/>' if self.png else "")
+        return f"<p>{html.escape(self.text)}</p>{picture}"
 
     def __repr__(self) -> str:
         return self.text

@@ -58,7 +58,7 @@ def filled(assignment: str, mistake: tuple[str, str, str] | None = None) -> nbfo
     task = load_assignment(assignment, ROOT)
     source = task.reference_path.read_text()
     tree = ast.parse(source)
-    functions = {node.name: ast.get_source_segment(source, node) for node in tree.body
+    functions = {node.name: _unmarked(ast.get_source_segment(source, node)) for node in tree.body
                  if isinstance(node, ast.FunctionDef) and node.name in task.spec.functions}
     helpers = "\n\n".join(ast.get_source_segment(source, node) for node in tree.body
                           if not (isinstance(node, ast.FunctionDef) and node.name in functions)
@@ -75,6 +75,19 @@ def filled(assignment: str, mistake: tuple[str, str, str] | None = None) -> nbfo
         if len(defined) == 1 and defined[0] in functions and cell is not code[0]:
             cell.source = functions[defined[0]]
     return notebook
+
+
+def _unmarked(function: str) -> str:
+    """A reference function as a student would write it: without the stub's text (``STUDENT`` regions) and
+    the marker lines of ``grader assign``."""
+    lines, student = [], False
+    for line in function.splitlines():
+        marker = re.fullmatch(r"\s*# (BEGIN|END) (STUDENT|SOLUTION|REFERENCE)\s*", line)
+        if marker:
+            student = marker.groups() == ("BEGIN", "STUDENT")
+        elif not student:
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def text(cell) -> str:
