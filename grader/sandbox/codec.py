@@ -80,7 +80,7 @@ class _Walker:
 
     def __init__(self, max_bytes: int, tree: bool):
         self.max_bytes, self.tree = max_bytes, tree
-        self.blobs: list[bytes] = []
+        self.blobs: list[np.ndarray] = []
         self.bytes = self.nodes = 0
 
     def walk(self, x, depth: int):
@@ -149,7 +149,7 @@ class _Walker:
             raise CodecError(f"result larger than the limit of {self.max_bytes} bytes")
         if not self.tree:
             return np.array(a, dtype=ALLOWED_DTYPES[dtype.str], order="C", copy=True)
-        self.blobs.append(np.ascontiguousarray(a, dtype=dtype).tobytes())
+        self.blobs.append(np.ascontiguousarray(a, dtype=dtype))  # copied into the frame by encode, once
         return {"t": "nd", "dtype": dtype.str, "shape": list(a.shape), "at": self.bytes - n, "n": n}
 
     def rng(self, g: np.random.Generator):
@@ -170,14 +170,25 @@ class _Walker:
 _JSON = json.JSONEncoder(allow_nan=True, separators=(",", ":"))  # made once: json.dumps with options makes one per call
 
 
-def encode(value, max_bytes: int) -> bytes:
-    """Turn plain data into one frame; anything else is a ``CodecError`` that names what it met."""
+def encode(value, max_bytes: int) -> bytearray:
+    """Turn plain data into one frame; anything else is a ``CodecError`` that names what it met. Each
+    array's bytes are copied once, into the frame (a megabyte-sized result crosses often: conv's outputs)."""
     walker = _Walker(max_bytes, tree=True)
     tree = walker.run(value)
     header = _JSON.encode(tree).encode()
     if len(header) > MAX_HEADER_BYTES or len(header) + walker.bytes > max_bytes:
         raise CodecError(f"result larger than the limit of {max_bytes} bytes")
-    return _PREFIX.pack(MAGIC, len(header), walker.bytes) + header + b"".join(walker.blobs)
+    start = _PREFIX.size + len(header)
+    frame = bytearray(start + walker.bytes)
+    _PREFIX.pack_into(frame, 0, MAGIC, len(header), walker.bytes)
+    frame[_PREFIX.size:start] = header
+    with memoryview(frame) as view:
+        for a in walker.blobs:
+            n = a.nbytes
+            if n:
+                view[start:start + n] = a.reshape(-1).view(np.uint8)
+            start += n
+    return frame
 
 
 # ---------------------------------------------------------------------------------------- decode
@@ -192,36 +203,42 @@ def decode(header: bytes, blob: bytes):
         tree = json.loads(header.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CodecError(f"malformed message: {type(exc).__name__}") from None
-    nodes = [0]
+    return _Builder(blob).build(tree, 0)
 
-    def build(x, depth: int):
-        nodes[0] += 1
-        if nodes[0] > MAX_NODES or depth > MAX_DEPTH:
+
+class _Builder:
+    """``decode``'s walk of the header's tree (a class, not a closure that calls itself: that cycle would hold
+    ``blob``, a view of a reader's buffer, until the collector ran, and the buffer could not be resized)."""
+
+    def __init__(self, blob):
+        self.blob, self.nodes = blob, 0
+
+    def build(self, x, depth: int):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise CodecError("message too large or too deeply nested")
         kind = type(x)
         if kind in _LEAVES:
             return x
         if kind is list:
-            return [build(v, depth + 1) for v in x]
+            return [self.build(v, depth + 1) for v in x]
         if kind is not dict:
             raise CodecError("malformed message")
         tag = x.get("t")
         if tag == "nd":
-            return _array(x, blob)
+            return _array(x, self.blob)
         if tag == "tuple" and type(x.get("v")) is list:
-            return tuple([build(v, depth + 1) for v in x["v"]])
+            return tuple([self.build(v, depth + 1) for v in x["v"]])
         if tag == "dict" and type(x.get("v")) is list:
             out = {}
             for pair in x["v"]:
                 if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
                     raise CodecError("malformed dict in message")
-                out[pair[0]] = build(pair[1], depth + 1)
+                out[pair[0]] = self.build(pair[1], depth + 1)
             return out
         if tag == "rng":
             return _generator(x.get("state"))
         raise CodecError("malformed message")
-
-    return build(tree, 0)
 
 
 def _array(x: dict, blob: bytes) -> np.ndarray:
@@ -328,11 +345,17 @@ class Reader:
             raise CodecError(f"result larger than the limit of {max_bytes} bytes")
         end = _PREFIX.size + header_len + blob_len
         self._fill(end, deadline, max_bytes)
-        with memoryview(self._buf) as view:  # one copy of each part, not two
-            header = bytes(view[_PREFIX.size:_PREFIX.size + header_len])
-            blob = bytes(view[_PREFIX.size + header_len:end])
+        failure = None
+        with memoryview(self._buf) as view:  # decoded in place: an array is copied once, out of the buffer
+            try:
+                value = decode(bytes(view[_PREFIX.size:_PREFIX.size + header_len]), view[_PREFIX.size + header_len:end])
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, once the buffer is free
+                exc.__traceback__ = None  # its frames hold a view of the buffer, which is resized next
+                failure = exc
         del self._buf[:end]
-        return decode(header, blob)
+        if failure is not None:
+            raise failure
+        return value
 
     def pump(self, limit: int) -> bool:
         """Read what the descriptor has now into the buffer, without parsing it (``EOFError`` if it
@@ -344,15 +367,27 @@ class Reader:
         return len(self._buf) <= limit
 
     def _fill(self, n: int, deadline: float | None, max_bytes: int) -> None:
-        while len(self._buf) < n:
-            if deadline is not None:
-                timeout = deadline - time.monotonic()
-                if timeout <= 0 or not select.select([self.fd], [], [], timeout)[0]:
-                    raise TimeoutError
-            chunk = os.read(self.fd, max(n - len(self._buf), 1 << 16))
-            if not chunk:
-                raise EOFError
-            self._buf += chunk
+        have = len(self._buf)
+        if have >= n:
+            return
+        room = max(n, have + (1 << 16))  # read into the buffer itself, not into a chunk then copied
+        if have:
+            self._buf.extend(bytes(room - have))
+        else:
+            self._buf = bytearray(room)
+        try:
+            while have < n:
+                if deadline is not None:
+                    timeout = deadline - time.monotonic()
+                    if timeout <= 0 or not select.select([self.fd], [], [], timeout)[0]:
+                        raise TimeoutError
+                with memoryview(self._buf) as view:
+                    got = os.readv(self.fd, [view[have:]])
+                if not got:
+                    raise EOFError
+                have += got
+        finally:
+            del self._buf[have:]
 
 
 def _read_exactly(fd: int, n: int, deadline: float | None) -> bytes:
