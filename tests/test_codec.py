@@ -6,6 +6,7 @@ import json
 import os
 import pickle
 import struct
+import threading
 import time
 
 import numpy as np
@@ -189,3 +190,30 @@ def test_copy_refuses_what_encode_refuses_and_says_where(value, words):
             convert(value)
     with pytest.raises(CodecError, match="limit"):
         codec.copy([np.zeros(100)], 100)
+
+
+def test_a_reader_decodes_arrays_out_of_its_buffer_and_goes_on_after_a_malformed_frame():
+    """Arrays are decoded out of the reader's buffer in place: each must own its memory (writable, unchanged
+    by the next frame), and a malformed frame, whose error is kept by the caller, must not stop the reader
+    from taking the next one (a view of the buffer held by the error's frames would)."""
+    read, write = os.pipe()
+    try:
+        big = np.arange(40_000, dtype=np.float64).reshape(200, 200)
+        header = json.dumps({"t": "nd", "dtype": "<f8", "shape": [2], "at": 0, "n": 64}).encode()  # n past the blob
+        frames = [bytes(encode({"a": big, "b": [np.ones(3)]}, 1 << 40)),
+                  struct.pack("<4sIQ", codec.MAGIC, len(header), 16) + header + bytes(16),
+                  bytes(encode({"a": np.zeros((100, 100))}, 1 << 40))]
+        writer = threading.Thread(target=lambda: [os.write(write, f) for f in frames])  # more than a pipe holds
+        writer.start()
+        reader = codec.Reader(read)
+        first = reader.receive(1 << 40)
+        with pytest.raises(CodecError) as kept:
+            reader.receive(1 << 40)
+        second = reader.receive(1 << 40)
+        writer.join()
+        assert kept.value is not None and second["a"].shape == (100, 100) and not second["a"].any()
+        first["a"][0, 0] = -1.0  # its own memory, writable
+        assert np.array_equal(first["a"].ravel()[1:], big.ravel()[1:]) and first["b"][0].tolist() == [1.0] * 3
+    finally:
+        os.close(read)
+        os.close(write)
