@@ -189,26 +189,42 @@ def test_speed(student, reference, rng, spec):
                 "for moving the data). A Python loop over output positions is too slow: let NumPy do the loops "
                 "(for example one matrix product per kernel tap, or sliding_window_view with einsum or tensordot)")
 
-    # The reference timed twice (the faster counts); its first run's output is the expected one.
+    # The reference timed twice (the faster counts); its first run's output is the expected one. When its first
+    # time is under the floor's share, a second could only lower it, and the floor decides the budget either way.
     expected, first_time = timed_reference()
-    before = min(first_time, reference_seconds())
-    # Half the batch first, stopped at the whole batch's budget: a loop over output positions is past it there,
-    # so it fails in the budget's time instead of running to twice the budget on the whole batch.
-    m, half = p("speed_probe_batch"), p("speed_half_batch")
+    before = first_time if factor * first_time <= floor else min(first_time, reference_seconds())
+    m, one, part, margin = (p(name) for name in ("speed_probe_batch", "speed_one_batch", "speed_part_batch",
+                                                 "speed_margin"))
+    # One image, then a part of the batch stopped where the whole batch, extrapolated from the two times, would
+    # take more than `margin` budgets: a line t(i) = c + r i through both, so a part past its cut means
+    #     t(batch) > cut + (batch - part) / (part - one) * (cut - t(one)) = margin * budget.
+    # The fixed cost c is measured, not assumed: a submission slow to start but quick per image goes on. A loop
+    # over output positions is past the cut there, and fails in about half the budget's time.
     try:
-        probe = student.call("conv2d_forward", x[:half], w, b, 1, k // 2, within=budget(before))
+        first = student.call("conv2d_forward", x[:one], w, b, 1, k // 2, within=budget(before))
     except StudentTimeout:
+        first = None
+        took = f"more than {budget(before):.2f} s on {one} image alone (stopped there), so more than that"
+    if first is not None:
+        slope = (n - part) / (part - one)
+        cut = (margin * budget(before) + slope * first.seconds) / (1 + slope)
+        try:
+            probe = student.call("conv2d_forward", x[:part], w, b, 1, k // 2, within=cut)
+        except StudentTimeout:
+            probe = None
+            took = (f"{first.seconds:.3f} s on {one} image and more than {cut:.2f} s on {part} (stopped there): at "
+                    f"that rate more than {margin * budget(before):.2f} s ({margin:g} x the budget)")
+    if first is None or probe is None:
         reference_time = max(before, reference_seconds())
         if budget(reference_time) <= budget(before):  # not a machine that slowed down meanwhile
-            raise AssertionError(explain(f"more than {budget(before):.2f} s on its first {half} images alone (stopped "
-                                         "there), so more than that", reference_time)) from None
-        probe = None  # the machine slowed down: the whole batch's timing below decides
-    if probe is not None:
+            raise AssertionError(explain(took, reference_time))
+        # the machine slowed down: the whole batch's timing below decides
+    else:
         # Credit goes to a correct output only: the first images' output is checked here (a wrong forward pass is
         # named on m images, whose catalogue is cheap to match), without timing the batch. Each image's output
         # depends on that image alone, so the whole batch's first m images are the expected ones.
-        first = probe.value[:m] if isinstance(probe.value, np.ndarray) and probe.value.ndim else probe.value
-        common.check_output(first, expected[:m], reference.conv2d_forward,
+        head = probe.value[:m] if isinstance(probe.value, np.ndarray) and probe.value.ndim else probe.value
+        common.check_output(head, expected[:m], reference.conv2d_forward,
                             (x[:m], w, b, 1, k // 2), spec,
                             f"the speed check is credited for a correct output only; conv2d_forward on the first {m} "
                             f"images of {setting}")
