@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,13 +39,21 @@ MIXED = ("alice", "bob", "carol", "dave")  # the correct example, then one-mista
 STUDENTS = 500
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
+def timed(command: list[str], cwd: Path = ROOT, ok: tuple[int, ...] = (0,)) -> float:
     started = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - started
-    if result.returncode not in (0, 1):  # grader check exits 1 when a check fails
+    if result.returncode not in ok:
         raise SystemExit(f"{' '.join(command)} failed ({result.returncode}): {result.stderr[-2000:]}")
     return elapsed
+
+
+def graded(out: Path, count: int) -> None:
+    """Stop unless ``out``'s gradebook holds ``count`` reports: a batch that graded nothing is no figure."""
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        (rows,) = db.execute("SELECT COUNT(*) FROM grades").fetchone()
+    if rows != count:
+        raise SystemExit(f"{out}: {rows} reports in the gradebook, expected {count}")
 
 
 def cpu_ticks() -> tuple[int, int]:
@@ -73,11 +82,12 @@ def main() -> None:
         for assignment in args.assignments.split(","):
             alice = ROOT / "examples" / assignment / "alice.py"
             fresh, check = [], []
-            timed([*grader, "check", assignment, str(alice)])  # the first run fills the oracle cache
+            timed([*grader, "check", assignment, str(alice)])  # the first run fills the oracle cache (exit 0: alice passes)
             for n in range(args.runs):
                 torch_times.append(timed([sys.executable, "-c", "import torch"]))
                 out = scratch / f"{assignment}-fresh-{n}"
                 fresh.append(timed([*grader, "grade", assignment, str(alice), "--out", str(out)]))
+                graded(out, 1)
                 check.append(timed([*grader, "check", assignment, str(alice)]))
             folder = scratch / f"{assignment}-class"
             folder.mkdir()
@@ -87,6 +97,7 @@ def main() -> None:
             busy0, total0 = cpu_ticks()
             seconds = timed([*grader, "grade", assignment, str(folder), "--out", str(scratch / f"{assignment}-out")])
             busy1, total1 = cpu_ticks()
+            graded(scratch / f"{assignment}-out", args.class_size)
             rows.append((assignment, fresh, check, args.class_size / seconds, cores * (busy1 - busy0) / (total1 - total0),
                          seconds))
             shutil.rmtree(folder)

@@ -113,8 +113,9 @@ def _grade_all(task: Assignment, root: Path, submissions: list[Path], out: Path,
                 grade_dask(scheduler, settings, todo, on_report)
             else:
                 grade_local(settings, todo, on_report, workers=workers or default_workers(len(todo)), on_page=on_page)
-        reports = book.reports(task.name, [j.submission for j in jobs])
         everything = book.reports(task.name)
+        ours = {j.submission for j in jobs}
+        reports = [r for r in everything if r.submission in ours]
 
     for report in reports:  # a report whose file a crash kept from being written is written now
         if not (out / report.submission / "report.json").exists():

@@ -14,6 +14,9 @@ SCHEMA_VERSION = 1
 Status = Literal["passed", "failed", "error", "timeout", "forbidden"]
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})
+
+
 def encodable(value: Any) -> Any:
     """``value`` with every string in it made encodable as UTF-8: a lone surrogate (a student's exception
     text with ``"\\udcff"`` in it, a file name decoded with ``surrogateescape``) is spelled out as
@@ -26,6 +29,8 @@ def encodable(value: Any) -> Any:
         except UnicodeEncodeError:
             return value.encode("utf-8", "backslashreplace").decode("utf-8")
     if isinstance(value, list):
+        if _PLAIN.issuperset(map(type, value)):  # numbers only (a figure's samples): nothing to spell out
+            return value
         return [encodable(v) for v in value]
     if isinstance(value, dict):
         return {encodable(k): encodable(v) for k, v in value.items()}
