@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import MUTANTS, ROOT
 from test_mutants import read_header
@@ -138,3 +139,79 @@ def test_examples_are_told_their_mistakes(example: str, grade):
     for function, words in EXAMPLES[example]:
         description = next(d for d in catalogue(name)[function] if words in d)
         assert HINT + description in told, f"{example} is not told '{description}'; its hints: {sorted(told)}"
+
+
+def _whole_path_hint(mistakes, got, steps_of, tol):
+    """The hint as the catalogue decided it before mistakes were given up at their first step off: every
+    mistake run to the end, the stacks compared whole."""
+    from grader.testing import matching_mistake
+
+    candidates = {}
+    for description, wrong in mistakes.items():
+        try:
+            candidates[description] = np.stack([np.asarray(x, dtype=np.float64) for x in steps_of(wrong)])
+        except Exception:  # noqa: BLE001
+            continue
+    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_mistake_given_up_at_its_first_step_off_names_what_the_whole_path_named(seed):
+    """forced_hint and own_path_hint stop running a mistake at its first step off; do they name the mistake
+    that running every mistake to the end and comparing whole paths names, for mistakes off at the first
+    step, off only after the steps compared one by one, off at the last step, raising half-way, of another
+    shape, or matching (and for a student's path that is not finite)?"""
+    from grader.spec import Tolerance
+    from grader.testing import forced_hint, own_path_hint
+
+    rng = np.random.default_rng(seed)
+    tol = Tolerance(rtol=1e-7, atol=1e-9)
+    steps = int(rng.integers(1, 40))
+    off_at = {"late": min(steps - 1, int(rng.integers(4, 40))), "last": steps - 1}
+
+    def sgd(theta, g, state, lr):
+        return theta - lr * g, {"t": state.get("t", 0) + 1}
+
+    def off_after(when):
+        def step(theta, g, state, lr):
+            t = state.get("t", 0)
+            return theta - lr * g * (1.5 if t >= when else 1.0), {"t": t + 1}
+        return step
+
+    def raising(theta, g, state, lr):
+        if state.get("t", 0) == steps // 2:
+            raise ValueError("cannot")
+        return sgd(theta, g, state, lr)
+
+    def other_shape(theta, g, state, lr):
+        return np.append(theta - lr * g, 0.0), {}
+
+    names = ["off at the first step", "off late", "off at the last step", "raising", "another shape", "the match"]
+    funcs = [off_after(0), off_after(off_at["late"]), off_after(off_at["last"]), raising, other_shape, sgd]
+    order = rng.permutation(len(names))
+    mistakes = {names[i]: funcs[i] for i in order[:int(rng.integers(1, len(names) + 1))]}
+    thetas = [rng.normal(size=3) for _ in range(steps)]
+    grads = [rng.normal(size=3) for _ in range(steps)]
+    forced = [sgd(t, g, {}, 0.1)[0] for t, g in zip(thetas, grads, strict=True)]
+    walked, theta = [], thetas[0]
+    for g in grads:
+        theta = theta - 0.1 * g
+        walked.append(theta)
+    for got in (forced, walked[:], [*forced[:-1], np.full(3, np.nan)]):
+        def forced_steps(wrong, got=got):
+            state = {}
+            for t, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
+                value, state = wrong(t, g, state, 0.1)
+                yield value
+
+        assert forced_hint(mistakes, got, thetas, grads, tol, 0.1) == _whole_path_hint(mistakes, got, forced_steps, tol)
+
+    def walk_steps(wrong):
+        theta, state = thetas[0], {}
+        for g in grads:
+            theta, state = wrong(theta, g, state, 0.1)
+            yield theta
+
+    hint = own_path_hint(mistakes, walked, thetas[0], grads, tol, 0.1)
+    assert hint == _whole_path_hint(mistakes, walked, walk_steps, tol)
+    assert (hint is not None) >= ("the match" in mistakes)

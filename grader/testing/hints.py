@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.errors import BadResult
 from grader.spec import Tolerance
-from grader.testing.compare import all_close
+from grader.testing.compare import _off, all_close
 from grader.testing.values import as_array
 
 
@@ -72,10 +72,13 @@ def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], the
     """The first known mistake (a wrong optimizer step) that, given θ from ``thetas`` and the gradient from
     ``grads`` at each call (teacher-forced, as the student's calls were) and its own state, returns every θ
     in ``got``."""
-    if not len(got):
-        return None
-    candidates = forced_candidates(mistakes, len(got), thetas, grads, *args, **hyper)
-    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), candidates, tol)
+    def forced(wrong) -> Iterator:
+        state: dict = {}
+        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
+            value, state = wrong(theta, g, state, *args, **hyper)
+            yield value
+
+    return _first_match(mistakes, got, forced, tol)
 
 
 def forced_candidates(mistakes: Mapping[str, Callable], steps: int, thetas: Sequence[np.ndarray],
@@ -96,21 +99,53 @@ def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], t
                   grads: Sequence[np.ndarray], tol: Tolerance, *args, **hyper) -> str | None:
     """The first known mistake that, walking from ``theta0`` on its own θ and state and fed ``grads`` (as
     the student's steps were), returns every θ in ``got``."""
-    def walk(wrong):
-        theta, state, out = theta0, {}, []
+    def walk(wrong) -> Iterator:
+        theta, state = theta0, {}
         for g in grads[:len(got)]:
             theta, state = wrong(theta, g, state, *args, **hyper)
-            out.append(theta)
-        return out
+            yield theta
 
     return _first_match(mistakes, got, walk, tol)
 
 
 def _first_match(mistakes: Mapping[str, Callable], got: Sequence, steps_of: Callable, tol: Tolerance) -> str | None:
+    """``matching_mistake`` of ``got`` against each mistake's steps (``steps_of(wrong)``, an iterable), stacked; but
+    a mistake is given up at its first step off, without running the rest of its steps (most are off at the first).
+    When ``got`` holds a value that is not finite, every mistake runs to the end and the stacks are compared whole,
+    as ``matching_mistake`` compares them."""
     if not len(got):
         return None
-    return matching_mistake(np.stack([np.asarray(x, dtype=np.float64) for x in got]), _candidates(mistakes, steps_of),
-                            tol)
+    actual = np.stack([np.asarray(x, dtype=np.float64) for x in got])
+    if not np.isfinite(actual).all():
+        return matching_mistake(actual, _candidates(mistakes, steps_of), tol)
+    for description, wrong in mistakes.items():
+        if _follows(steps_of(wrong), actual, tol):
+            return f"your values match {description}"
+    return None
+
+
+def _follows(steps, actual: np.ndarray, tol: Tolerance, first: int = 4) -> bool:
+    """Whether ``steps`` gives exactly ``len(actual)`` values, each within ``tol`` of its row of the finite
+    ``actual`` (elementwise, as ``matching_mistake`` decides on the stack): the ``first`` steps are compared
+    as they come, the rest at once. A mistake that raises matches nothing."""
+    rest = []
+    try:
+        for n, value in enumerate(steps):
+            if n >= len(actual):
+                return False
+            value = np.asarray(value, dtype=np.float64)
+            if value.shape != actual[n].shape:
+                return False
+            if n < first:
+                if _off(actual[n], value, tol).any():
+                    return False
+            else:
+                rest.append(value)
+    except Exception:  # noqa: BLE001 - a mistake that cannot run on these inputs matches nothing
+        return False
+    if len(rest) + min(first, len(actual)) != len(actual):
+        return False
+    return not rest or not _off(actual[first:], np.stack(rest), tol).any()
 
 
 def _candidates(mistakes: Mapping[str, Callable], steps_of: Callable) -> dict[str, np.ndarray]:
