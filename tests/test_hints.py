@@ -215,3 +215,21 @@ def test_a_mistake_given_up_at_its_first_step_off_names_what_the_whole_path_name
     hint = own_path_hint(mistakes, walked, thetas[0], grads, tol, 0.1)
     assert hint == _whole_path_hint(mistakes, walked, walk_steps, tol)
     assert (hint is not None) >= ("the match" in mistakes)
+
+
+def test_a_mixup_that_mixes_nothing_is_told_so(grade):
+    """mixup returning x and y as they came (λ and perm drawn as the contract says): the generalization check
+    fails, and its message says nothing was mixed (the blends are compared with the batches only then)."""
+    source = (ROOT / "reference" / "mixup.py").read_text() + '''
+
+_mixup = mixup
+
+
+def mixup(x, y, alpha, rng):
+    _, _, lam, perm = _mixup(x, y, alpha, rng)
+    return x, y, lam, perm
+'''
+    assignment = load_assignment("mixup", course_root(ROOT))
+    (check,) = grade(assignment, source, "unmixed", only=frozenset({"generalization"})).checks
+    assert check.status == "failed"
+    assert check.message.endswith("; your x_mix equals x on every call, so nothing was mixed"), check.message
