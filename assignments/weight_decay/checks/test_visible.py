@@ -12,6 +12,8 @@ PyTorch's equivalents, all in float64 and all computed here in the judge:
 
 from __future__ import annotations
 
+from contextlib import closing
+
 import numpy as np
 import pytest
 
@@ -86,11 +88,12 @@ def torch_adamw(params, lr, weight_decay=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
 
 
 def student_adamw_run(student, theta0, grads, **hyper) -> list[np.ndarray]:
-    theta, state, out = theta0, {}, []
-    for t, g in enumerate(grads, 1):
-        theta, state = as_step(student.adamw(theta, g, state, **hyper), f"adamw at step {t}", theta0.shape)
-        out.append(theta)
-    return out
+    """The student's adamw on its own θ and state, fed ``grads``: one request, each call getting the θ and the
+    state its previous call returned (carried in the worker, as a round trip would give them), not a round
+    trip per step."""
+    values = student.adamw.stream([((theta0, g, {}), hyper) for g in grads], carry=[(0, 0), (2, 1)], theta_only=True)
+    with closing(values):
+        return [as_step(value, f"adamw at step {t}", theta0.shape)[0] for t, value in enumerate(values, 1)]
 
 
 def same_path(got, expected, rtol: float) -> bool:
