@@ -422,3 +422,29 @@ def test_a_known_mistake_on_an_oracle_path_runs_once_per_judge(tmp_path, monkeyp
         trajectory_check(students, oracle_step(sgd), grad, np.array([1.0, -1.0]), 5, TOL, "sgd",
                          mistakes={"twice the step": doubled_again}, lr=0.1)
     assert len(runs) == 10
+
+
+def test_a_comparison_of_a_large_array_in_chunks_is_the_whole_comparison():
+    """_off takes an array of more than two chunks a chunk at a time (its temporaries stay in the cache): is
+    every element's verdict the one of the same comparison made on small pieces, NaN, infinities and values
+    just in and just out of tolerance included, across chunk boundaries and with an expected value broadcast?"""
+    from grader.testing import compare
+
+    tol = Tolerance(rtol=1e-9, atol=1e-10)
+    rng = np.random.default_rng(3)
+    n = 5 * (2 * compare._CHUNK // 5 + 12345)
+    expected = rng.normal(size=n) * 10.0 ** rng.uniform(-12, 12, size=n)
+    scale = np.maximum(np.abs(expected), 0) * tol.rtol + tol.atol
+    actual = expected + scale * rng.choice([0.0, 0.5, 0.999, 1.001, 3.0, -0.999, -1.001], size=n)
+    for i in range(0, n, 997):  # special values, some on chunk boundaries
+        actual[i] = rng.choice([np.nan, np.inf, -np.inf, expected[i]])
+    for i in (compare._CHUNK - 1, compare._CHUNK, 2 * compare._CHUNK):
+        actual[i], expected[i] = np.inf, np.inf
+    pieces = np.concatenate([compare._off(actual[i:i + 1000], expected[i:i + 1000], tol) for i in range(0, n, 1000)])
+    whole = compare._off(actual.reshape(-1, 5), expected.reshape(-1, 5), tol)
+    assert whole.shape == (n // 5, 5)
+    np.testing.assert_array_equal(whole.reshape(-1), pieces)
+    assert 0 < pieces.sum() < n
+    broadcast = compare._off(actual, np.float64(1.0), tol)
+    np.testing.assert_array_equal(broadcast, np.concatenate(
+        [compare._off(actual[i:i + 1000], np.full(len(actual[i:i + 1000]), 1.0), tol) for i in range(0, n, 1000)]))
