@@ -280,6 +280,31 @@ def test_numpy_scalars_travel_in_batches_as_the_numbers_they_encode_to(student):
     assert one == float(np.cos(5.0) / 3) and type(one) is float
 
 
+def test_small_tuples_of_arrays_travel_in_batches_as_they_were_returned(student):
+    """mixup answers (x_mix, y_mix, lam, perm) on a tiny batch, hundreds of times: do such small tuples come
+    back many to a frame, each as a call alone gives it (a tuple, float64 and int64 arrays, a float), and as
+    it was when the call returned, though the function writes into the same arrays on its next call?"""
+    s = student("""
+        import numpy as np
+        _out = np.zeros((4, 2))
+        def f(k):
+            _out[:] = k  # the same array, changed by every call
+            return _out, np.arange(4) + k, np.float64(k) / 7, None
+        """)
+    ks = list(range(300))
+    before = s._worker.frames if s._worker.alive else 0
+    got = list(s.f.stream([((k,), {}) for k in ks]))
+    assert s._worker.frames - before < 20  # 300 answers, in batches of up to 64
+    for k, value in zip(ks, got, strict=True):
+        assert type(value) is tuple and len(value) == 4
+        np.testing.assert_array_equal(value[0], np.full((4, 2), float(k)))
+        assert value[0].dtype == np.float64 and value[1].dtype == np.int64
+        np.testing.assert_array_equal(value[1], np.arange(4) + k)
+        assert type(value[2]) is float and value[2] == k / 7 and value[3] is None
+    alone = s.f(5)
+    assert type(alone) is tuple and alone[2] == 5 / 7 and alone[1].tolist() == [5, 6, 7, 8]
+
+
 def test_requests_sent_ahead_never_deadlock_on_full_pipes(student):
     """Two requests in flight, the first answering megabytes the judge has not read yet and the
     second sending megabytes: does writing the second read the first's answers aside instead of

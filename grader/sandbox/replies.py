@@ -12,7 +12,8 @@ import time
 class Replies:
     """The worker's side of the reply pipe. ``send`` writes one frame; ``add`` queues a plain answer
     to go with others in one batch frame, which costs the two sides one encode and one decode instead
-    of one per call: numbers as ``{"id", "i": first call, "batch": [...], "seconds": [...]}``, the θs
+    of one per call: numbers, and small tuples of numbers and arrays (copied as they would cross), as
+    ``{"id", "i": first call, "batch": [...], "seconds": [...]}``, the θs
     of optimizer steps under ``theta_only`` as ``{..., "stack": array whose row k is call i + k's θ}``.
 
     A batch goes out when it reaches its size (1, 2, 4, ... up to ``MAX_BATCH`` within a request, so the
@@ -66,9 +67,16 @@ class Replies:
             elif isinstance(value, self.np.integer):
                 value, kind = int(value), int
         stacked = step and kind is self.np.ndarray
-        if not self.batching or not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype in self.allowed
-                                     or not step and (kind is float or kind is int)):
+        if not self.batching:
             return False
+        if not (stacked and value.nbytes <= self.MAX_BYTES and value.dtype in self.allowed
+                or not step and (kind is float or kind is int)):
+            if step or not self._small(value):
+                return False
+            try:  # what would cross, now: the function may change the arrays it returned before the batch goes
+                value = self.codec.copy(value, self.max_bytes)
+            except self.codec.CodecError:
+                return False  # sent alone, with the codec's error
         with self.lock:
             if self.head is not None and (self.head[0] != call_id or self.head[1] + len(self.items) != i
                                           or self.head[2] != stacked
@@ -82,6 +90,22 @@ class Replies:
                 self._flush()
                 self.size = min(2 * self.size, self.MAX_BATCH)
         return True
+
+    def _small(self, value) -> bool:
+        """A tuple or list of a few numbers, ``None`` and small arrays of numbers (mixup's ``(x_mix, y_mix, lam,
+        perm)`` on a tiny batch): it goes in a batch too, as the plain data it would cross as."""
+        if type(value) is not tuple and type(value) is not list or len(value) > 8:
+            return False
+        size = 0
+        for x in value:
+            kind = type(x)
+            if kind is self.np.ndarray:
+                if x.dtype not in self.allowed:
+                    return False
+                size += x.nbytes
+            elif not (kind is float or kind is int or x is None or isinstance(x, (self.np.floating, self.np.integer))):
+                return False
+        return size <= self.MAX_BYTES
 
     def flush(self) -> None:
         """Send what is queued; the next request's batches start small again."""
