@@ -72,27 +72,23 @@ def forced_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], the
     """The first known mistake (a wrong optimizer step) that, given θ from ``thetas`` and the gradient from
     ``grads`` at each call (teacher-forced, as the student's calls were) and its own state, returns every θ
     in ``got``."""
-    def forced(wrong) -> Iterator:
-        state: dict = {}
-        for theta, g in zip(thetas[:len(got)], grads[:len(got)], strict=True):
-            value, state = wrong(theta, g, state, *args, **hyper)
-            yield value
+    return _first_match(mistakes, got, lambda wrong: _forced(wrong, len(got), thetas, grads, args, hyper), tol)
 
-    return _first_match(mistakes, got, forced, tol)
+
+def _forced(wrong: Callable, steps: int, thetas: Sequence[np.ndarray], grads: Sequence[np.ndarray], args: tuple,
+            hyper: dict) -> Iterator:
+    """``wrong``'s values over the first ``steps`` teacher-forced steps, its state carried from call to call."""
+    state: dict = {}
+    for theta, g in zip(thetas[:steps], grads[:steps], strict=True):
+        value, state = wrong(theta, g, state, *args, **hyper)
+        yield value
 
 
 def forced_candidates(mistakes: Mapping[str, Callable], steps: int, thetas: Sequence[np.ndarray],
                       grads: Sequence[np.ndarray], *args, **hyper) -> dict[str, np.ndarray]:
     """What each known mistake returns over the first ``steps`` teacher-forced steps (``forced_hint``), stacked:
     the same for every student given the same θs and gradients (a visible check's), so a judge may keep it."""
-    def forced(wrong):
-        state, out = {}, []
-        for theta, g in zip(thetas[:steps], grads[:steps], strict=True):
-            value, state = wrong(theta, g, state, *args, **hyper)
-            out.append(value)
-        return out
-
-    return _candidates(mistakes, forced)
+    return _candidates(mistakes, lambda wrong: _forced(wrong, steps, thetas, grads, args, hyper))
 
 
 def own_path_hint(mistakes: Mapping[str, Callable], got: Sequence[np.ndarray], theta0: np.ndarray,
