@@ -1,4 +1,4 @@
-"""conv's speed check: a call on 1 image and one on 16 stop a slow submission early, by a line through
+"""conv's speed check: a call on 1 image and one on 8 stop a slow submission early, by a line through
 their two times, and never stop one whose whole batch is within the budget, whatever its fixed cost.
 
 The submissions here are the reference's convolution slowed down by a sleep of ``fixed + per_image *
@@ -43,9 +43,9 @@ def speed(grade, conv, source: str, name: str):
 
 
 @pytest.mark.parametrize("fixed, per_image", [
-    (0.40, 0.0),               # slow to start, quick per image: 0.40 s on 1 image, 16 and 64 alike
+    (0.40, 0.0),               # slow to start, quick per image: 0.40 s on 1 image, 8 and 64 alike
     (0.25, 0.0025),            # a fixed part and a part per image: 0.41 s for the batch
-    (0.0, 0.3 / BATCH),        # all per image: 0.30 s for the batch, 0.08 s for 16 images
+    (0.0, 0.3 / BATCH),        # all per image: 0.30 s for the batch, 0.04 s for 8 images
 ])
 def test_a_batch_within_the_budget_passes_whatever_its_fixed_cost(grade, conv, fixed, per_image):
     """Does a submission whose whole batch takes well within the budget (0.65 s) pass, even when one image
@@ -55,27 +55,27 @@ def test_a_batch_within_the_budget_passes_whatever_its_fixed_cost(grade, conv, f
 
 
 def test_a_batch_over_the_budget_but_under_the_margin_is_timed_whole(grade, conv):
-    """A batch of about 0.96 s (over the 0.65 s budget, under two budgets): the 16 images end before their
+    """A batch of about 0.96 s (over the 0.65 s budget, under two budgets): the 8 images end before their
     cut, so the whole batch is timed and fails on its own time, not on an extrapolation."""
     check = speed(grade, conv, slowed(0.0, 0.96 / BATCH), "slowish")
     assert check.status == "failed"
-    assert "on 16 (stopped there)" not in check.message
+    assert "on 8 (stopped there)" not in check.message
     assert re.match(r"conv2d_forward took ([\d.]+ s|more than [\d.]+ s \(stopped there\)) on a batch of 64 ",
                     check.message), check.message
 
 
-def test_a_loop_over_output_positions_stops_on_16_images(grade, conv):
-    """A correct loop over output positions (several seconds for the batch) is stopped on its 16 images, and
+def test_a_loop_over_output_positions_stops_on_8_images(grade, conv):
+    """A correct loop over output positions (several seconds for the batch) is stopped on its 8 images, and
     the message gives both times and what they mean for the whole batch."""
     source = (ROOT / "tests" / "mutants" / "conv" / "forward_loops_over_outputs.py").read_text()
     check = speed(grade, conv, source, "loops")
     assert check.status == "failed"
-    assert "image and more than" in check.message and "on 16 (stopped there): at that rate more than" in check.message
+    assert "image and more than" in check.message and "on 8 (stopped there): at that rate more than" in check.message
     assert "(2 x the budget)" in check.message and "Python loop over output positions is too slow" in check.message
 
 
 def test_a_wrong_forward_pass_is_named_on_the_first_images(grade, conv):
-    """A fast but wrong forward pass (the kernel flipped) fails the speed check on the 16 images' first 4,
+    """A fast but wrong forward pass (the kernel flipped) fails the speed check on the 8 images' first 4,
     before any timing of the whole batch."""
     source = (ROOT / "reference" / "conv.py").read_text() + '''
 

@@ -199,7 +199,7 @@ def test_speed(student, reference, rng, spec):
     # take more than `margin` budgets: a line t(i) = c + r i through both, so a part past its cut means
     #     t(batch) > cut + (batch - part) / (part - one) * (cut - t(one)) = margin * budget.
     # The fixed cost c is measured, not assumed: a submission slow to start but quick per image goes on. A loop
-    # over output positions is past the cut there, and fails in about half the budget's time.
+    # over output positions is past the cut there, and fails in about a quarter of the budget's time.
     try:
         first = student.call("conv2d_forward", x[:one], w, b, 1, k // 2, within=budget(before))
     except StudentTimeout:
