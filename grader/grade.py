@@ -34,7 +34,7 @@ from grader import eager_torch, figures
 from grader.course import Assignment, course_secret, derive_seed, load_assignment
 from grader.errors import SpecError, StudentFault
 from grader.report import CheckResult, Report, failed_report
-from grader.sandbox import forkserver
+from grader.sandbox import forkserver, heap
 from grader.sandbox.isolation import Isolation, detect
 from grader.sandbox.proxy import Student
 from grader.submission import StagingError, mention, not_text, stage
@@ -82,6 +82,7 @@ def grade_stream(assignment: Assignment, jobs: Iterable[Job], on_report: Callabl
     ``jobs`` may be lazy (a queue the pool feeds). A submission that breaks anything gets a report
     with the reason; a bug of the grader's own becomes a zero report that says so, and the stream goes
     on. ``SpecError`` (the instructor's mistake) and ``KeyboardInterrupt`` stop it."""
+    heap.keep_freed_memory()  # the checks' arrays reuse freed pages (see grader/sandbox/heap.py)
     isolation = isolation or detect()
     secret = secret or course_secret(assignment.course)
     if prestart_light:

@@ -37,7 +37,6 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
 CLONE_NEWIPC = 0x08000000
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt(3)
 WORK, TMP, INBOX = Path("/work"), Path("/tmp"), Path("/inbox")
 
 
@@ -86,26 +85,12 @@ def _fresh_entropy() -> None:
     numpy.random.seed()
 
 
-def _keep_freed_memory() -> None:
-    """glibc's malloc maps each array over 128 KB afresh and gives it back when freed, and trims the heap
-    as it shrinks: a child that makes hundreds of 128x128 float64 weights (init's deep ReLU stack: 33 MB)
-    paid a page fault per 4 KB of each, again and again. Arrays up to 64 MB come from the heap, which is
-    not trimmed below 256 MB: the page is reused instead (init's class: 4 % less CPU). The children
-    inherit the setting; the memory limit is the same. Elsewhere than glibc, nothing changes."""
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-    except (AttributeError, OSError):
-        pass
-
-
 def _freeze_heap() -> None:
     """Move everything imported so far out of the garbage collector's reach: otherwise each child's
     first full collection walks torch's whole inherited heap (about 80 ms per submission)."""
     import gc
 
-    _keep_freed_memory()
+    _load("heap").keep_freed_memory()  # the children inherit it: see heap.py
     gc.collect()
     gc.freeze()
 
